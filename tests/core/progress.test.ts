@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { ProgressReporter, ProgressStream } from "@saeflow/core";
+
+function fakeClock() {
+  let t = 0;
+  return { now: () => t, advance: (ms: number) => void (t += ms) };
+}
+
+Deno.test("lines mode writes one line per interval with rates, share and ETA", () => {
+  const clock = fakeClock();
+  const lines: string[] = [];
+  const progress = new ProgressReporter({
+    label: "ingest",
+    total: 1000,
+    mode: "lines",
+    intervalMs: 1000,
+    now: clock.now,
+    write: (l) => lines.push(l),
+  });
+  clock.advance(500);
+  progress.add(100, 2000);
+  assert.equal(lines.length, 0, "no line before the interval");
+  clock.advance(500);
+  progress.add(100, 2000); // 200 records in 1 s
+  assert.deepEqual(lines, ["ingest: 200 records (20.0%), 200 rec/s, 4,000 tok/s, ETA 4s"]);
+  clock.advance(1000);
+  progress.add(200);
+  const snap = progress.finish();
+  assert.equal(snap.records, 400);
+  assert.equal(snap.etaMs, 3000);
+  assert.equal(lines.at(-1), "ingest: done, 400 records, 4,000 tokens in 2.0s (200 rec/s, 2,000 tok/s)");
+});
+
+Deno.test("quiet mode writes nothing; ProgressStream counts through a stream", async () => {
+  const lines: string[] = [];
+  const progress = new ProgressReporter({ label: "q", mode: "quiet", write: (l) => lines.push(l) });
+  const out = await Array.fromAsync(
+    ReadableStream.from([[1, 2, 3], [4]]).pipeThrough(
+      new ProgressStream(progress, (b: number[]) => ({ records: b.length, tokens: b.length * 10 })),
+    ),
+  );
+  assert.deepEqual(out, [[1, 2, 3], [4]]);
+  assert.equal(progress.snapshot().tokens, 40);
+  progress.finish();
+  assert.deepEqual(lines, []);
+});
+
+Deno.test("auto mode falls back to lines when stderr is not a terminal", () => {
+  const progress = new ProgressReporter({ label: "auto", write: () => {} });
+  assert.equal(progress.mode, Deno.stderr.isTerminal() ? "bar" : "lines");
+});
