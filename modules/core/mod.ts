@@ -22,6 +22,7 @@ export { SkipStream, TakeStream } from "./skip_take.ts";
 export { type ConcurrentMapOptions, ConcurrentMapStream, type MapContext } from "./concurrent_map.ts";
 export { teeWithBackpressure } from "./tee.ts";
 export { abortable } from "./abortable.ts";
+export { concatStreams } from "./concat.ts";
 export {
   type ProgressMode,
   type ProgressOptions,

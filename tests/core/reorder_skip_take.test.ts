@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ReorderStream, SkipStream, TakeStream } from "@saeflow/core";
+import { concatStreams, ReorderStream, SkipStream, TakeStream } from "@saeflow/core";
 
 Deno.test("ReorderStream fails loudly on duplicates, gaps at the end, and overflow", async () => {
   const run = (indices: number[], maxBuffered?: number) =>
@@ -32,4 +32,25 @@ Deno.test("SkipStream drops a prefix; TakeStream stops reading its source", asyn
   assert.ok(cancelled, "source was cancelled");
   assert.ok(pulled < 10, `source ran ${pulled} items ahead`);
   assert.deepEqual(await Array.fromAsync(ReadableStream.from([1]).pipeThrough(new TakeStream(0))), []);
+});
+
+Deno.test("concatStreams opens parts lazily, in order, and cancels the open part", async () => {
+  const opened: number[] = [];
+  async function* parts() {
+    for (const n of [1, 2, 3]) {
+      opened.push(n);
+      yield ReadableStream.from([n * 10, n * 10 + 1]);
+    }
+  }
+  const reader = concatStreams(parts()).getReader();
+  assert.deepEqual((await reader.read()).value, 10);
+  assert.deepEqual(opened, [1], "second part not opened before the first is exhausted");
+  let cancelled: unknown;
+  const endless = new ReadableStream<number>({ pull: (c) => c.enqueue(0), cancel: (r) => void (cancelled = r) });
+  const all = concatStreams([ReadableStream.from([1]), endless]).getReader();
+  await all.read();
+  await all.read();
+  await all.cancel("enough");
+  assert.equal(cancelled, "enough");
+  assert.deepEqual(await Array.fromAsync(concatStreams(parts())), [10, 11, 20, 21, 30, 31]);
 });
