@@ -1,0 +1,66 @@
+/**
+ * Parallel line files (TweetEval, XLM-T): one text per line in one file, the label on the same line of another.
+ * @module
+ */
+import { DataError } from "@saeflow/core";
+import { openFileBytes } from "../file_bytes.ts";
+import { LineStream, type NumberedLine } from "../lines.ts";
+import type { RawRow } from "../raw_row.ts";
+import type { RowSource } from "../row_source.ts";
+import { Utf8CheckStream } from "../utf8_check.ts";
+import type { BadRecords } from "../bad_records.ts";
+
+/**
+ * Streams `{ text, label }` rows from a text file and an optional labels file read in lockstep. Files of different
+ * lengths fail with both names and the line where one ran out.
+ *
+ * @example
+ * ```ts
+ * const { rows } = await readLineFiles("xlm-t-sentiment/english/test_text.txt", "xlm-t-sentiment/english/test_labels.txt", new BadRecords());
+ * ```
+ */
+export async function readLineFiles(
+  textPath: string,
+  labelsPath: string | undefined,
+  bad: BadRecords,
+): Promise<RowSource> {
+  const onInvalid = bad.mode === "skip" ? "replace" : "error";
+  const textCheck = new Utf8CheckStream({ source: textPath, onInvalid });
+  const lines = async (path: string, check: Utf8CheckStream) =>
+    (await openFileBytes(path)).pipeThrough(check).pipeThrough(new TextDecoderStream()).pipeThrough(new LineStream())
+      .getReader();
+  const texts = await lines(textPath, textCheck);
+  const labels = labelsPath
+    ? await lines(labelsPath, new Utf8CheckStream({ source: labelsPath, onInvalid: "error" }))
+    : undefined;
+
+  const rows = new ReadableStream<RawRow>({
+    async pull(controller) {
+      const [text, label] = await Promise.all([texts.read(), labels?.read()]);
+      if (labels && text.done !== label!.done) {
+        const [ended, other] = text.done ? [textPath, labelsPath] : [labelsPath, textPath];
+        const at = (text.done ? label!.value : text.value) as NumberedLine;
+        throw new DataError(
+          ended!,
+          { line: at.line },
+          `ends before line ${at.line} while ${other} goes on`,
+          "the text and labels files to have the same number of lines",
+        );
+      }
+      if (text.done) return controller.close();
+      const fields: Record<string, unknown> = { text: text.value.text };
+      if (label) fields.label = label.value!.text.trim();
+      controller.enqueue({
+        fields,
+        source: textPath,
+        row: text.value.line - 1,
+        line: text.value.line,
+        endLine: text.value.line,
+      });
+    },
+    async cancel(reason) {
+      await Promise.all([texts.cancel(reason), labels?.cancel(reason)]);
+    },
+  }, { highWaterMark: 0 });
+  return { rows, hasSchema: true, badLines: textCheck.badLines };
+}

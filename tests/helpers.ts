@@ -1,0 +1,37 @@
+/**
+ * Test helpers: paths into ../shared/data (read-only third-party data, never copied into the repo), temp
+ * directories, and a Python reference (the standard library's csv/json/gzip modules: an implementation nobody on
+ * this project wrote).
+ */
+import { existsSync } from "node:fs";
+
+const SHARED_DATA = new URL("../../shared/data/", import.meta.url).pathname;
+
+/** Absolute path of a file under ../shared/data, failing clearly when the shared data is absent. */
+export function sharedData(relative: string): string {
+  if (!existsSync(SHARED_DATA)) {
+    throw new Error(
+      `${SHARED_DATA} not found: tests read the project's shared datasets from ../shared/data (CI provides them)`,
+    );
+  }
+  const path = SHARED_DATA + relative;
+  if (!existsSync(path)) throw new Error(`${path} not found in the shared datasets`);
+  return path;
+}
+
+/** A fresh temp directory, removed when the returned handle is disposed (`await using dir = await tempDir()`). */
+export async function tempDir(): Promise<{ path: string; [Symbol.asyncDispose](): Promise<void> }> {
+  const path = await Deno.makeTempDir({ prefix: "saeflow-test-" });
+  return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
+}
+
+/** Runs a Python 3 snippet (stdin-free) and parses what it prints as JSON. */
+export async function python<T = unknown>(code: string, ...args: string[]): Promise<T> {
+  const { code: status, stdout, stderr } = await new Deno.Command("python3", {
+    args: ["-c", code, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (status !== 0) throw new Error(`python3 failed: ${new TextDecoder().decode(stderr)}`);
+  return JSON.parse(new TextDecoder().decode(stdout));
+}
