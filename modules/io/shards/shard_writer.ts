@@ -1,0 +1,211 @@
+/**
+ * The shard sink: feature rows in, Parquet shards of N records out, ZSTD-compressed, with provenance metadata.
+ * Atomic (a shard is visible only when complete) and resumable (a rerun skips the records of finished shards).
+ * @module
+ */
+import { openAsBlob } from "node:fs";
+import { Compression, ParquetFile, WriterPropertiesBuilder } from "parquet-wasm";
+import { ConfigError, DataError, SAEFLOW_VERSION } from "@saeflow/core";
+import type { FeatureRow, ShardLayout } from "./feature_row.ts";
+import { toRecordBatch, validateRow } from "./feature_batch.ts";
+import { readManifest, type ShardEntry, type ShardManifest, writeManifest } from "./manifest.ts";
+import { ShardFile } from "./shard_file.ts";
+import { decodeMetadata, encodeMetadata, type ShardMetadata } from "./shard_metadata.ts";
+import { shardColumns } from "./shard_reader.ts";
+
+/** Options for {@link ShardWriter.open}. */
+export interface ShardWriterOptions {
+  /** Directory of the shard set (created if missing). */
+  dir: string;
+  /** Records per shard file. */
+  shardSize: number;
+  /** Records per Parquet row group (default min(shardSize, 1024)): the unit of reading and of writer memory. */
+  rowGroupSize?: number;
+  layout: ShardLayout;
+  metadata: ShardMetadata;
+}
+
+const SHARD_NAME = /^part-(\d{5})\.parquet$/;
+const shardName = (index: number) => `part-${String(index).padStart(5, "0")}.parquet`;
+
+/**
+ * Opens (or resumes) a shard directory.
+ *
+ * @example
+ * ```ts
+ * const writer = await ShardWriter.open({ dir: "out/sae", shardSize: 1000, layout: { sparse: "values" }, metadata: { configHash } });
+ * await features.pipeThrough(new SkipStream(writer.completedRecords)).pipeTo(writer.writable);
+ * ```
+ */
+export class ShardWriter {
+  /** The stream to write rows to, starting with record number `completedRecords`. */
+  readonly writable: WritableStream<FeatureRow>;
+  readonly #extra: Record<string, unknown> = {};
+
+  private constructor(
+    private readonly options: Required<ShardWriterOptions>,
+    private readonly shards: ShardEntry[],
+    private readonly classCounts: Record<string, Record<string, number>>,
+    /** True when a previous run finished this directory. */
+    readonly wasComplete: boolean,
+  ) {
+    this.writable = this.#createWritable();
+  }
+
+  /** Records already in finished shards: the upstream stream must skip this many. */
+  get completedRecords(): number {
+    return this.shards.reduce((sum, s) => sum + s.records, 0);
+  }
+
+  /** Adds an entry to the manifest's `extra` (dataset description, skipped-record tally, ...). */
+  annotate(key: string, value: unknown): void {
+    this.#extra[key] = value;
+  }
+
+  /** The manifest as it stands (final once `writable` has closed). */
+  manifest(complete = false): ShardManifest {
+    const { metadata, layout, shardSize } = this.options;
+    return {
+      saeflowVersion: SAEFLOW_VERSION,
+      configHash: metadata.configHash,
+      metadata,
+      layout,
+      shardSize,
+      complete,
+      records: this.completedRecords,
+      shards: this.shards,
+      classCounts: this.classCounts,
+      extra: this.#extra,
+    };
+  }
+
+  static async open(options: ShardWriterOptions): Promise<ShardWriter> {
+    const { dir, shardSize, metadata } = options;
+    if (!(Number.isInteger(shardSize) && shardSize > 0)) {
+      throw new RangeError(`shardSize must be a positive integer, got ${shardSize}`);
+    }
+    if (!metadata.configHash) throw new ConfigError("shard metadata needs a configHash");
+    const full = { rowGroupSize: Math.min(shardSize, 1024), ...options };
+    await Deno.mkdir(dir, { recursive: true });
+
+    const names: string[] = [];
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.name.endsWith(".tmp")) await Deno.remove(`${dir}/${entry.name}`); // left by a killed run
+      else if (SHARD_NAME.test(entry.name)) names.push(entry.name);
+    }
+    names.sort();
+    const previous = await readManifest(dir);
+    if (previous && previous.configHash !== metadata.configHash) {
+      throw new ConfigError(
+        `${dir} holds shards of another configuration (${previous.configHash}); this run is ${metadata.configHash}. ` +
+          "Write to a new directory, or delete that one to start over.",
+      );
+    }
+    const shards: ShardEntry[] = [];
+    const classCounts: Record<string, Record<string, number>> = {};
+    for (const [index, name] of names.entries()) {
+      if (name !== shardName(index)) {
+        throw new ConfigError(`${dir}: shard ${shardName(index)} is missing before ${name}`);
+      }
+      const path = `${dir}/${name}`;
+      const records = await checkShard(path, metadata.configHash);
+      if (index < names.length - 1 && records !== shardSize) {
+        throw new ConfigError(
+          `${path} holds ${records} records but this run writes shards of ${shardSize}; use the shard size of the first run`,
+        );
+      }
+      for (const { split, label } of await shardColumns(path, ["split", "label"])) count(classCounts, split, label);
+      shards.push({ file: name, records, bytes: (await Deno.stat(path)).size });
+    }
+    return new ShardWriter(
+      full,
+      shards,
+      classCounts,
+      previous?.complete === true && shards.length === previous.shards.length,
+    );
+  }
+
+  #createWritable(): WritableStream<FeatureRow> {
+    const { dir, shardSize, rowGroupSize, layout, metadata } = this.options;
+    const properties = () =>
+      new WriterPropertiesBuilder()
+        .setCompression(Compression.ZSTD)
+        .setMaxRowGroupSize(rowGroupSize)
+        .setKeyValueMetadata(encodeMetadata(metadata, layout))
+        .setCreatedBy(`saeflow version ${SAEFLOW_VERSION}`)
+        .build();
+    let shard: ShardFile | undefined;
+    let inShard = 0;
+    let group: FeatureRow[] = [];
+    // A short last shard from a previous run can only be the end of the input: nothing may follow it.
+    const lastShort = this.shards.length > 0 && this.shards.at(-1)!.records < shardSize;
+
+    const flushGroup = async () => {
+      if (group.length === 0) return;
+      const batch = toRecordBatch(group, layout);
+      group = [];
+      if (shard) await shard.append(batch);
+      else shard = await ShardFile.create(`${dir}/${shardName(this.shards.length)}`, properties(), batch);
+    };
+    const commitShard = async () => {
+      await flushGroup();
+      if (!shard) return;
+      const bytes = await shard.commit();
+      this.shards.push({ file: shardName(this.shards.length), records: inShard, bytes });
+      shard = undefined;
+      inShard = 0;
+      await writeManifest(dir, this.manifest(false));
+    };
+
+    return new WritableStream<FeatureRow>({
+      write: async (row) => {
+        if (lastShort) {
+          throw new ConfigError(`${dir} is already complete (its last shard is short); nothing can be appended`);
+        }
+        validateRow(row, layout, `${dir}/${shardName(this.shards.length)}`);
+        group.push(row);
+        count(this.classCounts, row.split, row.label);
+        inShard++;
+        if (group.length === rowGroupSize) await flushGroup();
+        if (inShard === shardSize) await commitShard();
+      },
+      close: async () => {
+        await commitShard();
+        await writeManifest(dir, this.manifest(true));
+      },
+      abort: async () => {
+        await shard?.discard();
+      },
+    });
+  }
+}
+
+/** Verifies a finished shard's provenance and returns its record count. */
+async function checkShard(path: string, configHash: string): Promise<number> {
+  let file: ParquetFile;
+  try {
+    file = await ParquetFile.fromFile(await openAsBlob(path));
+  } catch (error) {
+    throw new DataError(path, {}, `unreadable shard (${error})`, "a complete Parquet file; delete it to rewrite it", {
+      cause: error,
+    });
+  }
+  try {
+    const meta = file.metadata().fileMetadata();
+    const decoded = decodeMetadata(meta.keyValueMetadata());
+    if (decoded?.configHash !== configHash) {
+      throw new ConfigError(
+        `${path} was written by configuration ${decoded?.configHash ?? "unknown"}, not ${configHash}`,
+      );
+    }
+    return meta.numRows();
+  } finally {
+    file.free();
+  }
+}
+
+function count(counts: Record<string, Record<string, number>>, split: unknown, label: unknown): void {
+  const bySplit = (counts[String(split ?? "")] ??= {});
+  const key = String(label ?? "");
+  bySplit[key] = (bySplit[key] ?? 0) + 1;
+}
