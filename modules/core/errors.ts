@@ -9,7 +9,7 @@ export class SaeflowError extends Error {
   override name = "SaeflowError";
 }
 
-/** Where in a data source something went wrong. Lines and rows are 1-based, as editors show them. */
+/** Where in a data source something went wrong. Lines and record numbers (`row`) are 1-based, as editors show them. */
 export interface DataLocation {
   line?: number;
   row?: number;
@@ -45,8 +45,11 @@ export class ConfigError extends SaeflowError {
 }
 
 function formatLocation({ line, row, id, column }: DataLocation): string {
-  const where = line !== undefined ? `:${line}` : row !== undefined ? ` row ${row}` : "";
-  const details = [id !== undefined ? `id ${JSON.stringify(id)}` : "", column ? `column ${JSON.stringify(column)}` : ""]
-    .filter(Boolean).join(", ");
+  const where = line !== undefined ? `:${line}` : row !== undefined ? ` record ${row}` : "";
+  const details = [
+    line !== undefined && row !== undefined ? `record ${row}` : "",
+    id !== undefined ? `id ${JSON.stringify(id)}` : "",
+    column ? `column ${JSON.stringify(column)}` : "",
+  ].filter(Boolean).join(", ");
   return `${where}${details ? ` (${details})` : ""}`;
 }

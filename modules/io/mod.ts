@@ -24,6 +24,7 @@ export {
   type SourceSpec,
 } from "./open_dataset.ts";
 export type { FieldMapping } from "./record_fields.ts";
+export { loadDatasetRegistry, type RegistryEntry } from "./dataset_registry.ts";
 export { LabelMap, type LabelMapSpec } from "./label_map.ts";
 export { type BadRecordMode, BadRecords } from "./bad_records.ts";
 export { IdSet } from "./id_set.ts";

@@ -70,7 +70,7 @@ export class RecordFields {
   map(row: RawRow, problem?: { error: DataError; kind: string }): CommonFields | undefined {
     const { fields, labels, split, meta, keep, idPrefix, bad, ids } = this.options;
     if (!this.#checkedColumns) this.#checkColumns(row);
-    const where = { line: row.line, row: row.line === undefined ? row.row + 1 : undefined };
+    const where = { line: row.line, row: row.row + 1 };
     const fail = (problem: string, kind: string, expected?: string, column?: string) => {
       bad.handle(new DataError(row.source, { ...where, column }, problem, expected), kind);
       return undefined;

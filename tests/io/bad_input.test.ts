@@ -81,7 +81,7 @@ Deno.test("a missing value names line and column; skip counts it", async () => {
   );
   await rejectsWith(
     { sources: [{ path }], fields: CSV_FIELDS },
-    /gaps\.jsonl:2 \(column "label"\): missing value; expected a non-empty value/,
+    /gaps\.jsonl:2 \(record 2, column "label"\): missing value; expected a non-empty value/,
   );
   const { records, bad } = await read({ sources: [{ path }], fields: CSV_FIELDS, onBad: "skip" });
   assert.deepEqual(records.map((r) => r.text), ["a", "c"]);
@@ -142,7 +142,7 @@ Deno.test("duplicate ids fail naming the id; skip keeps the first occurrence", a
   const path = await write(dir.path, "dup.csv", "id,text,label\n1,a,x\n2,b,y\n1,c,x\n");
   await rejectsWith(
     { sources: [{ path }], fields: { ...CSV_FIELDS, id: "id" } },
-    /dup\.csv:4 \(column "id"\): duplicate id "1"/,
+    /dup\.csv:4 \(record 3, column "id"\): duplicate id "1"/,
   );
   const { records, bad } = await read({ sources: [{ path }], fields: { ...CSV_FIELDS, id: "id" }, onBad: "skip" });
   assert.deepEqual(records.map((r) => r.text), ["a", "b"]);
@@ -155,7 +155,7 @@ Deno.test("duplicate ids across the files of one dataset are caught too", async 
   const b = await write(dir.path, "b.csv", "id,text\nk1,b\n");
   await rejectsWith(
     { sources: [{ path: a }, { path: b }], fields: { text: "text", id: "id" } },
-    /b\.csv:2 \(column "id"\): duplicate id "k1"/,
+    /b\.csv:2 \(record 1, column "id"\): duplicate id "k1"/,
   );
 });
 
@@ -163,7 +163,7 @@ Deno.test("a label outside the label map names the value and the accepted ones",
   const path = sharedData("sst2/sst2_dev.tsv");
   await rejectsWith(
     { sources: [{ path }], fields: CSV_FIELDS, labels: { "0": "negative" } },
-    /sst2_dev\.tsv:\d+ \(column "label"\): label "1" is not in the label map; expected one of: 0/,
+    /sst2_dev\.tsv:2 \(record 1, column "label"\): label "1" is not in the label map; expected one of: 0/,
   );
   const { records, bad } = await read({
     sources: [{ path }],

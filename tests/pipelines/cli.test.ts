@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { ConfigError } from "@saeflow/core";
+import { parseTask, type TaskDefinition } from "../../pipelines/lib/cli.ts";
+import { positiveInteger } from "../../pipelines/lib/parse.ts";
+import { tempDir } from "../helpers.ts";
+
+const task: TaskDefinition<{ layers: number; pool: string; out: string }> = {
+  name: "t",
+  summary: "test task",
+  options: (c) =>
+    c.option("--layers <n>", "", positiveInteger("--layers"), 1).option("--pool <p>", "", "sum").option(
+      "--out <dir>",
+      "",
+      "out",
+    ),
+  presentational: ["out"],
+  run: () => Promise.resolve(),
+};
+
+Deno.test("config file values apply unless a flag overrides them; the hash ignores presentational options", async () => {
+  await using dir = await tempDir();
+  const yaml = `${dir.path}/c.yaml`;
+  await Deno.writeTextFile(yaml, "pool: top-5\nlayers: 3\n");
+  const fromFile = await parseTask(task, ["--config", yaml]);
+  assert.deepEqual(fromFile.options, { layers: 3, pool: "top-5", out: "out" });
+  const flagWins = await parseTask(task, ["--config", yaml, "--pool", "max"]);
+  assert.equal(flagWins.options.pool, "max");
+  const sameByFlags = await parseTask(task, ["--pool", "top-5", "--layers", "3", "--out", "elsewhere"]);
+  assert.equal(sameByFlags.configHash, fromFile.configHash, "same settings, other output dir: same hash");
+  assert.notEqual(flagWins.configHash, fromFile.configHash);
+  const json = `${dir.path}/c.json`;
+  await Deno.writeTextFile(json, JSON.stringify({ layers: 3, pool: "top-5" }));
+  assert.equal((await parseTask(task, ["--config", json])).configHash, fromFile.configHash);
+});
+
+Deno.test("unknown config keys and bad flag values are named", async () => {
+  await using dir = await tempDir();
+  const yaml = `${dir.path}/c.yaml`;
+  await Deno.writeTextFile(yaml, "pooling: sum\n");
+  await assert.rejects(
+    parseTask(task, ["--config", yaml]),
+    (e) =>
+      e instanceof ConfigError && /c\.yaml: unknown option "pooling"; known options: layers, pool, out/.test(e.message),
+  );
+  await assert.rejects(parseTask(task, ["--layers", "0"]), /--layers 0: expected a positive integer/);
+  await Deno.writeTextFile(yaml, "- a list\n");
+  await assert.rejects(parseTask(task, ["--config", yaml]), /expected a mapping of option names to values/);
+});

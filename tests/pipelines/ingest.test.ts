@@ -1,0 +1,97 @@
+/** `deno task ingest` as a user runs it: real data in, shards out, resume, Ctrl-C, and one-line errors. */
+import assert from "node:assert/strict";
+import { loadShards, openShardSet } from "@saeflow/io";
+import { python, sharedData, tempDir } from "../helpers.ts";
+
+const INGEST = new URL("../../pipelines/ingest.ts", import.meta.url).pathname;
+
+function ingest(args: string[]) {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", INGEST, "--progress", "quiet", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+async function run(args: string[]) {
+  const { code, stdout, stderr } = await ingest(args).output();
+  return { code, out: new TextDecoder().decode(stdout), err: new TextDecoder().decode(stderr) };
+}
+
+Deno.test("ingest a real CSV into shards; the label balance matches Python; a rerun does nothing", async () => {
+  await using dir = await tempDir();
+  const csv = sharedData("jailbreak-classification/jailbreak_dataset_train_balanced.csv");
+  const args = [
+    "--dataset",
+    csv,
+    "--text-field",
+    "prompt",
+    "--label-field",
+    "type",
+    "--split",
+    "train",
+    "--out",
+    dir.path,
+    "--shard-size",
+    "300",
+  ];
+  const first = await run(args);
+  assert.equal(first.code, 0, first.err);
+  const expected = await python<Record<string, number>>(
+    `import csv,json,sys,collections; print(json.dumps(collections.Counter(r["type"] for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")))))`,
+    csv,
+  );
+  const set = await openShardSet(dir.path);
+  assert.deepEqual(set.manifest.classCounts, { train: expected });
+  assert.equal(set.manifest.shards.length, Math.ceil(set.manifest.records / 300));
+  assert.equal((set.manifest.extra.dataset as { labelNames?: string[] }).labelNames, undefined);
+  const table = await loadShards(dir.path, { columns: ["id", "text"] });
+  assert.equal(table.get("id", 0), "jailbreak_dataset_train_balanced:0");
+  const again = await run(args);
+  assert.equal(again.code, 0);
+  assert.match(again.out, /already complete/);
+});
+
+Deno.test("Ctrl-C stops cleanly (exit 130, finished shards kept), and the same command resumes to the same result", async () => {
+  await using clean = await tempDir();
+  await using dir = await tempDir();
+  const json = sharedData("refusal-direction-harmful-harmless/splits/harmless_train.json");
+  const args = (out: string) => ["--dataset", json, "--text-field", "instruction", "--out", out, "--shard-size", "500"];
+  assert.equal((await run(args(clean.path))).code, 0);
+
+  const child = ingest(args(dir.path)).spawn();
+  const names = async () => (await Array.fromAsync(Deno.readDir(dir.path))).map((e) => e.name);
+  while (!(await names()).includes("part-00001.parquet")) await new Promise((r) => setTimeout(r, 10));
+  child.kill("SIGINT");
+  const { code, stderr } = await child.output();
+  assert.equal(code, 130);
+  assert.match(
+    new TextDecoder().decode(stderr),
+    /interrupted; finished shards are kept; run the same command again to resume/,
+  );
+  assert.ok(!(await names()).some((n) => n.endsWith(".tmp")), "the shard in flight was discarded");
+  const partial = await openShardSet(dir.path, { allowIncomplete: true });
+  assert.ok(!partial.manifest.complete && partial.manifest.records % 500 === 0);
+
+  assert.equal((await run(args(dir.path))).code, 0);
+  const [a, b] = [await loadShards(dir.path), await loadShards(clean.path)];
+  assert.deepEqual(a.objects(), b.objects());
+});
+
+Deno.test("bad input and bad flags fail with one clear line, no stack trace", async () => {
+  await using dir = await tempDir();
+  const missing = await run(["--dataset", `${dir.path}/nope.csv`, "--text-field", "t", "--out", dir.path]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /^error: .*nope\.csv: file not found; expected an existing file\n$/m);
+  assert.doesNotMatch(missing.err, /\bat .*\.ts:\d+/);
+  const unknown = await run(["--dataset", "no-such-name", "--out", dir.path]);
+  assert.match(unknown.err, /error: cannot tell the format of no-such-name/);
+  const noText = await run(["--dataset", sharedData("sst2/sst2_dev.tsv"), "--out", dir.path]);
+  assert.match(
+    noText.err,
+    /not in .*datasets\.yaml: say which column holds the text with --text-field \(registry names: sentiment-fixtures/,
+  );
+  const badFormat = await run(["--dataset", "x", "--format", "xml"]);
+  assert.equal(badFormat.code, 1);
+  assert.match(badFormat.err, /--format xml: expected one of csv, tsv, jsonl, json, parquet, lines/);
+});
