@@ -9,7 +9,7 @@ import { type ProgressMode } from "@saeflow/core";
 import { loadShards } from "@saeflow/io";
 import { ingest } from "./ingest.ts";
 import { runTask, type TaskDefinition } from "./lib/cli.ts";
-import { oneOf } from "./lib/parse.ts";
+import { addProgressOption } from "./lib/parse.ts";
 
 interface DemoOptions {
   out: string;
@@ -19,15 +19,7 @@ interface DemoOptions {
 export const demoTask: TaskDefinition<DemoOptions> = {
   name: "demo",
   summary: "Run the embedded default offline: ingest the sentiment review sentences into shards and summarise them",
-  options: (command) =>
-    command
-      .option("--out <dir>", "output directory", "out/demo")
-      .option(
-        "--progress <mode>",
-        "auto | bar | lines | quiet",
-        oneOf("--progress", ["auto", "bar", "lines", "quiet"] as const),
-        "auto",
-      ),
+  options: (command) => addProgressOption(command.option("--out <dir>", "output directory", "out/demo")),
   presentational: ["out", "progress"],
   async run({ out, progress }, context) {
     console.log(

@@ -15,7 +15,7 @@ import {
 import { type FeatureRow, openTextDataset, type ShardManifest, ShardWriter } from "@saeflow/io";
 import { runTask, type TaskContext, type TaskDefinition } from "./lib/cli.ts";
 import { addDatasetOptions, type DatasetFlags, datasetSpec } from "./lib/dataset_options.ts";
-import { oneOf, positiveInteger } from "./lib/parse.ts";
+import { addProgressOption, positiveInteger } from "./lib/parse.ts";
 
 /** Options of `deno task ingest`. */
 export interface IngestOptions extends DatasetFlags {
@@ -74,16 +74,12 @@ export const ingestTask: TaskDefinition<IngestOptions> = {
   name: "ingest",
   summary: "Stream a dataset into Parquet shards of text records (id, label, split, text). A rerun resumes.",
   options: (command) =>
-    addDatasetOptions(command)
-      .option("--out <dir>", "shard directory", "out/ingest")
-      .option("--shard-size <n>", "records per shard file", positiveInteger("--shard-size"), 10_000)
-      .option("--limit <n>", "read at most this many records", positiveInteger("--limit"))
-      .option(
-        "--progress <mode>",
-        "auto | bar | lines | quiet",
-        oneOf("--progress", ["auto", "bar", "lines", "quiet"] as const),
-        "auto",
-      ),
+    addProgressOption(
+      addDatasetOptions(command)
+        .option("--out <dir>", "shard directory", "out/ingest")
+        .option("--shard-size <n>", "records per shard file", positiveInteger("--shard-size"), 10_000)
+        .option("--limit <n>", "read at most this many records", positiveInteger("--limit")),
+    ),
   presentational: ["out", "progress"],
   async run(options, context) {
     const { manifest, alreadyComplete, skipped } = await ingest(options, context);

@@ -23,7 +23,8 @@ export class IdSet {
 
   /** Adds `id`; returns false when it was already present. */
   add(id: string): boolean {
-    if (2 * (this.#size + 1) > this.#slots.length / 2) this.#grow();
+    const capacity = this.#slots.length / 2;
+    if (2 * (this.#size + 1) > capacity) this.#grow(); // keep the table at most half full
     const [hi, lo] = hash64(id);
     if (this.#insert(hi, lo)) {
       this.#size++;

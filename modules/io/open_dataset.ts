@@ -107,7 +107,7 @@ export function openImageDataset(spec: DatasetSpec): Promise<OpenedDataset<Image
 type Mapper<R> = (source: RowSource, name: string, options: RecordMappingOptions) => TransformStream<unknown, R>;
 
 async function openDataset<R>(spec: DatasetSpec, mapper: Mapper<R>): Promise<OpenedDataset<R>> {
-  if (spec.sources.length === 0) throw new ConfigError(`dataset ${spec.name ?? ""} has no sources`.replace("  ", " "));
+  if (spec.sources.length === 0) throw new ConfigError(`dataset ${spec.name ?? "(unnamed)"} has no sources`);
   const labels = spec.labels === undefined
     ? undefined
     : "file" in spec.labels && typeof spec.labels.file === "string"

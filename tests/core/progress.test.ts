@@ -49,3 +49,30 @@ Deno.test("auto mode falls back to lines when stderr is not a terminal", () => {
   const progress = new ProgressReporter({ label: "auto", write: () => {} });
   assert.equal(progress.mode, Deno.stderr.isTerminal() ? "bar" : "lines");
 });
+
+Deno.test("on a real terminal (a pseudo-TTY from `script`) auto mode draws the bar with rates and ETA", async () => {
+  const program = `
+    import { ProgressReporter } from "@saeflow/core";
+    const p = new ProgressReporter({ label: "tty", total: 40 });
+    console.error("mode=" + p.mode);
+    for (let i = 0; i < 40; i++) { p.add(1, 25); await new Promise((r) => setTimeout(r, 5)); }
+    p.finish();`;
+  // Inside the workspace (so "@saeflow/core" resolves) but in .tmp/, which fmt, lint and check leave alone.
+  const dir = new URL("../../.tmp/", import.meta.url).pathname;
+  await Deno.mkdir(dir, { recursive: true });
+  const file = await Deno.makeTempFile({ dir, suffix: ".ts" });
+  try {
+    await Deno.writeTextFile(file, program);
+    const { stdout } = await new Deno.Command("script", {
+      args: ["-qec", `${Deno.execPath()} run -A ${file}`, "/dev/null"],
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+    }).output();
+    const out = new TextDecoder().decode(stdout);
+    assert.match(out, /mode=bar/);
+    assert.match(out, /tty \|[█░]+\| 100% 40\/40 records \| [\d,]+ rec\/s \| [\d,]+ tok\/s \| ETA/);
+    assert.match(out, /tty: done, 40 records, 1,000 tokens/);
+  } finally {
+    await Deno.remove(file);
+  }
+});

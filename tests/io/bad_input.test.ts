@@ -42,12 +42,12 @@ Deno.test("malformed CSV row: unclosed quote names the line; skip mode keeps the
   assert.deepEqual(bad.toJSON().byKind, { "malformed row": 1 });
 });
 
-Deno.test("a quote never closed is reported with where the file ended", async () => {
+Deno.test("a quote never closed is reported at the line of the record that opened it", async () => {
   await using dir = await tempDir();
   const path = await write(dir.path, "open.csv", 'text,label\nok,a\n"never closed,b\nmore,c\n');
   await rejectsWith(
     { sources: [{ path }], fields: CSV_FIELDS },
-    /open\.csv:4: malformed CSV row \(CSV_QUOTE_NOT_CLOSED\): Quote Not Closed/,
+    /open\.csv:3: malformed CSV row \(CSV_QUOTE_NOT_CLOSED\): Quote Not Closed/,
   );
 });
 

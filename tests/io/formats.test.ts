@@ -244,3 +244,46 @@ Deno.test("image folder: CIFAR-10 labels.csv → 500 ImageRecords with the exact
   assert.deepEqual(first.image, await Deno.readFile(sharedData(`cifar10-test-subset/${first.meta!.path}`)));
   assert.deepEqual([first.image[0], first.image[1]], [0xff, 0xd8]);
 });
+
+Deno.test("gzip of a JSON array, a Parquet file and parallel line files read like the originals", async () => {
+  await using dir = await tempDir();
+  const gzip = async (path: string, name: string) => {
+    const target = `${dir.path}/${name}`;
+    await python(
+      `import gzip,shutil,sys,json; shutil.copyfileobj(open(sys.argv[1],"rb"), gzip.open(sys.argv[2],"wb")); print(1)`,
+      path,
+      target,
+    );
+    return target;
+  };
+  const json = sharedData("uci-sentiment-labelled-sentences/yelp.json");
+  const jsonSpec = (path: string) => ({
+    sources: [{ path }],
+    fields: { text: "text", label: "class" },
+    onBad: "skip" as const,
+  });
+  assert.deepEqual(
+    await textsAndLabels(jsonSpec(await gzip(json, "yelp.json.gz"))),
+    await textsAndLabels(jsonSpec(json)),
+  );
+
+  const parquet = `${dir.path}/p.parquet`;
+  parquetWriteFile({ filename: parquet, columnData: [{ name: "text", data: ["a", "b", "c"], type: "STRING" }] });
+  const parquetSpec = (path: string) => ({ sources: [{ path }], fields: { text: "text" } });
+  assert.deepEqual(await textsAndLabels(parquetSpec(await gzip(parquet, "p.parquet.gz"))), [["a", undefined], [
+    "b",
+    undefined,
+  ], ["c", undefined]]);
+
+  const base = sharedData("xlm-t-sentiment/spanish");
+  const linesSpec = (text: string, labels: string) => ({
+    sources: [{ path: text, labelsPath: labels }],
+    fields: { text: "text", label: "label" },
+  });
+  assert.deepEqual(
+    await textsAndLabels(
+      linesSpec(await gzip(`${base}/val_text.txt`, "t.txt.gz"), await gzip(`${base}/val_labels.txt`, "l.txt.gz")),
+    ),
+    await textsAndLabels(linesSpec(`${base}/val_text.txt`, `${base}/val_labels.txt`)),
+  );
+});

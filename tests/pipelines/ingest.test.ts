@@ -95,3 +95,28 @@ Deno.test("bad input and bad flags fail with one clear line, no stack trace", as
   assert.equal(badFormat.code, 1);
   assert.match(badFormat.err, /--format xml: expected one of csv, tsv, jsonl, json, parquet, lines/);
 });
+
+Deno.test("a bad row deep in the file fails naming its line, keeps the finished shards, and the fixed file resumes", async () => {
+  await using dir = await tempDir();
+  await using clean = await tempDir();
+  const source = await Deno.readTextFile(sharedData("xstest/xstest_prompts.csv"));
+  const lines = source.split("\n");
+  const broken = [...lines.slice(0, 401), 'x,"unterminated, quote', ...lines.slice(401)].join("\n"); // line 402
+  const csv = `${dir.path}/xstest.csv`;
+  await Deno.writeTextFile(csv, broken);
+  const out = `${dir.path}/shards`;
+  const args = (
+    o: string,
+  ) => ["--dataset", csv, "--text-field", "prompt", "--label-field", "label", "--out", o, "--shard-size", "100"];
+  const failed = await run(args(out));
+  assert.equal(failed.code, 1);
+  assert.match(failed.err, /xstest\.csv:402: malformed CSV row \(CSV_QUOTE_NOT_CLOSED\)/);
+  const partial = await openShardSet(out, { allowIncomplete: true });
+  assert.equal(partial.manifest.records, 400, "the 400 records before the bad row fill four finished shards");
+  assert.ok(!(await Array.fromAsync(Deno.readDir(out))).some((e) => e.name.endsWith(".tmp")));
+
+  await Deno.writeTextFile(csv, source);
+  assert.equal((await run(args(out))).code, 0);
+  assert.equal((await run(args(clean.path))).code, 0);
+  assert.deepEqual((await loadShards(out)).objects(), (await loadShards(clean.path)).objects());
+});

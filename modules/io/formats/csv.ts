@@ -41,16 +41,21 @@ export async function readCsv(path: string, options: CsvOptions, bad: BadRecords
   const tsv = options.delimiter === "\t";
   const header = options.header ?? true;
   const check = new Utf8CheckStream({ source: path, onInvalid: bad.mode === "skip" ? "replace" : "error" });
-  const describe = (error: CsvErrorLike) =>
+  // `line` is where the failing record starts when known: an unclosed quote is only noticed at the end of the file.
+  const describe = (error: CsvErrorLike, line = error.lines) =>
     new DataError(
       path,
-      { line: error.lines },
+      { line },
       `malformed ${tsv ? "TSV" : "CSV"} row (${error.code ?? "parse error"}): ${error.message}`,
       options.columnNames || header
         ? "every row to have the header's fields, quotes closed"
         : "well-formed delimited rows",
     );
 
+  // csv-parse's stream errors itself at the end of the chunk it is parsing, which drops the good records it already
+  // parsed from that chunk. So it always runs in skip mode; in error mode the first bad row is held back and raised
+  // once every record before it has been passed on.
+  let held: { error: CsvErrorLike; recordsBefore: number } | undefined;
   const parser = parse({
     bom: true,
     delimiter: options.delimiter ?? ",",
@@ -58,9 +63,11 @@ export async function readCsv(path: string, options: CsvOptions, bad: BadRecords
     columns: header ? (names: string[]) => names.map((n) => n.trim()) : (options.columnNames ?? false),
     skip_empty_lines: true,
     info: true,
-    skip_records_with_error: bad.mode === "skip",
+    skip_records_with_error: true,
     on_skip: (error) => {
-      if (error) bad.handle(describe(error), "malformed row");
+      if (!error) return undefined;
+      if (bad.mode === "skip") bad.handle(describe(error), "malformed row");
+      else held ??= { error, recordsBefore: (error as { records?: number }).records ?? 0 };
       return undefined;
     },
   });
@@ -80,11 +87,15 @@ export async function readCsv(path: string, options: CsvOptions, bad: BadRecords
       .pipeThrough(
         new TransformStream({
           transform({ info, record }, controller) {
+            if (held && row >= held.recordsBefore) throw describe(held.error, previousEnd + 1);
             const fields = Array.isArray(record)
               ? Object.fromEntries(record.map((v, i) => [String(i), v]))
               : record as Record<string, unknown>;
             controller.enqueue({ fields, source: path, row: row++, line: previousEnd + 1, endLine: info.lines });
             previousEnd = info.lines;
+          },
+          flush() {
+            if (held) throw describe(held.error, previousEnd + 1);
           },
         }),
       ),
