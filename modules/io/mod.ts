@@ -36,6 +36,8 @@ export { readJsonArray } from "./formats/json_array.ts";
 export { readLineFiles } from "./formats/line_files.ts";
 export { type ParquetReadOptions, readParquet } from "./formats/parquet.ts";
 export { openFileBytes } from "./file_bytes.ts";
+export { FileRange, openFileRange } from "./file_range.ts";
+export { openParquetFile } from "./parquet_file.ts";
 export { type HubOptions, resolveHubOptions } from "./hub/hub_options.ts";
 export { HubAuthError, HubDownloadError, HubError, HubNotFoundError, HubOfflineError } from "./hub/hub_errors.ts";
 export { hubFetch } from "./hub/hub_fetch.ts";

@@ -2,11 +2,9 @@
  * Parquet rows, read row group by row group and only for the columns asked for (parquet-wasm + flechette).
  * @module
  */
-import { openAsBlob } from "node:fs";
-import { ParquetFile } from "parquet-wasm";
 import { tableFromIPC } from "@uwdata/flechette";
 import { DataError } from "@saeflow/core";
-import { isGzipFile, openFileBytes } from "../file_bytes.ts";
+import { openParquetFile } from "../parquet_file.ts";
 import type { RawRow } from "../raw_row.ts";
 import type { RowSource } from "../row_source.ts";
 
@@ -19,7 +17,8 @@ export interface ParquetReadOptions {
 }
 
 /**
- * Streams the rows of a Parquet file (a gzipped one is inflated into memory first). Hugging Face `ClassLabel`
+ * Streams the rows of a Parquet file, reading only the footer and the asked columns' chunks (a gzipped file is
+ * inflated into memory first). Hugging Face `ClassLabel`
  * features declared in the file's `huggingface` metadata come back as `classLabels`, so integer labels can be
  * named without a user-supplied label map.
  *
@@ -29,19 +28,7 @@ export interface ParquetReadOptions {
  * ```
  */
 export async function readParquet(path: string, options: ParquetReadOptions = {}): Promise<RowSource> {
-  const blob = (await isGzipFile(path)) ? await new Response(await openFileBytes(path)).blob() : await openAsBlob(path);
-  let file: ParquetFile;
-  try {
-    file = await ParquetFile.fromFile(blob);
-  } catch (error) {
-    throw new DataError(
-      path,
-      {},
-      `not a readable Parquet file (${error})`,
-      "a Parquet file (magic bytes PAR1, footer intact)",
-      { cause: error },
-    );
-  }
+  const file = await openParquetFile(path);
   const available = tableFromIPC(file.schema().intoIPCStream()).names;
   const missing = (options.columns ?? []).filter((c) => !available.includes(c));
   if (missing.length) {

@@ -3,11 +3,11 @@
  * the columns asked for, as arquero tables.
  * @module
  */
-import { openAsBlob } from "node:fs";
 import * as aq from "arquero";
 import { tableFromIPC } from "@uwdata/flechette";
-import { ParquetFile } from "parquet-wasm";
+import type { ParquetFile } from "parquet-wasm";
 import { ConfigError, DataError } from "@saeflow/core";
+import { openParquetFile } from "../parquet_file.ts";
 import { readManifest, type ShardManifest } from "./manifest.ts";
 import { decodeMetadata } from "./shard_metadata.ts";
 
@@ -52,7 +52,7 @@ export async function openShardSet(dir: string, { allowIncomplete = false } = {}
   const files: string[] = [];
   for (const { file, records } of manifest.shards) {
     const path = `${dir}/${file}`;
-    using parquet = await openParquet(path);
+    using parquet = await openParquetFile(path);
     const meta = parquet.metadata().fileMetadata();
     const hash = decodeMetadata(meta.keyValueMetadata())?.configHash;
     if (hash !== manifest.configHash) {
@@ -90,7 +90,7 @@ export function readShards(source: string | ShardSet, options: ShardReadOptions 
         if (!current) {
           const path = files.shift();
           if (path === undefined) return controller.close();
-          const file = await openParquet(path);
+          const file = await openParquetFile(path);
           current = {
             file,
             batches: (await file.stream({ columns: options.columns, batchSize: options.batchSize })).getReader(),
@@ -126,18 +126,8 @@ export async function loadShards(source: string | ShardSet, options: ShardReadOp
 
 /** Rows of a few small columns of one shard file, as plain objects (resume bookkeeping). */
 export async function shardColumns(path: string, columns: string[]): Promise<Record<string, unknown>[]> {
-  using file = await openParquet(path);
+  using file = await openParquetFile(path);
   const rows: Record<string, unknown>[] = [];
   for await (const batch of await file.stream({ columns })) rows.push(...tableFromIPC(batch.intoIPCStream()).toArray());
   return rows;
-}
-
-async function openParquet(path: string): Promise<ParquetFile> {
-  try {
-    return await ParquetFile.fromFile(await openAsBlob(path));
-  } catch (error) {
-    throw new DataError(path, {}, `cannot read shard (${error})`, "a complete Parquet shard written by saeflow", {
-      cause: error,
-    });
-  }
 }

@@ -3,9 +3,9 @@
  * Atomic (a shard is visible only when complete) and resumable (a rerun skips the records of finished shards).
  * @module
  */
-import { openAsBlob } from "node:fs";
-import { Compression, ParquetFile, WriterPropertiesBuilder } from "parquet-wasm";
-import { ConfigError, DataError, SAEFLOW_VERSION } from "@saeflow/core";
+import { Compression, WriterPropertiesBuilder } from "parquet-wasm";
+import { openParquetFile } from "../parquet_file.ts";
+import { ConfigError, SAEFLOW_VERSION } from "@saeflow/core";
 import type { FeatureRow, ShardLayout } from "./feature_row.ts";
 import { toRecordBatch, validateRow } from "./feature_batch.ts";
 import { readManifest, type ShardEntry, type ShardManifest, writeManifest } from "./manifest.ts";
@@ -182,26 +182,15 @@ export class ShardWriter {
 
 /** Verifies a finished shard's provenance and returns its record count. */
 async function checkShard(path: string, configHash: string): Promise<number> {
-  let file: ParquetFile;
-  try {
-    file = await ParquetFile.fromFile(await openAsBlob(path));
-  } catch (error) {
-    throw new DataError(path, {}, `unreadable shard (${error})`, "a complete Parquet file; delete it to rewrite it", {
-      cause: error,
-    });
+  using file = await openParquetFile(path, "a complete shard written by saeflow (delete it to rewrite it)");
+  const meta = file.metadata().fileMetadata();
+  const decoded = decodeMetadata(meta.keyValueMetadata());
+  if (decoded?.configHash !== configHash) {
+    throw new ConfigError(
+      `${path} was written by configuration ${decoded?.configHash ?? "unknown"}, not ${configHash}`,
+    );
   }
-  try {
-    const meta = file.metadata().fileMetadata();
-    const decoded = decodeMetadata(meta.keyValueMetadata());
-    if (decoded?.configHash !== configHash) {
-      throw new ConfigError(
-        `${path} was written by configuration ${decoded?.configHash ?? "unknown"}, not ${configHash}`,
-      );
-    }
-    return meta.numRows();
-  } finally {
-    file.free();
-  }
+  return meta.numRows();
 }
 
 function count(counts: Record<string, Record<string, number>>, split: unknown, label: unknown): void {
