@@ -16,6 +16,7 @@
 export {
   type DatasetFormat,
   type DatasetSpec,
+  defaultIdPrefixes,
   detectFormat,
   type HubSourceSpec,
   type OpenedDataset,

@@ -120,9 +120,10 @@ async function openDataset<R>(spec: DatasetSpec, mapper: Mapper<R>): Promise<Ope
 
   // Sources open one at a time, when the previous one is exhausted: one file handle at a time, and a Hub split is
   // downloaded only when the stream reaches it.
+  const prefixes = defaultIdPrefixes(spec.sources);
   async function* parts(): AsyncGenerator<ReadableStream<R>> {
-    for (const source of spec.sources) {
-      for (const file of await sourceFiles(source, spec, opened)) {
+    for (const [index, source] of spec.sources.entries()) {
+      for (const file of await sourceFiles(source, prefixes[index], spec, opened)) {
         const rows = await readRows(file, source, spec, bad, columns);
         const options = {
           fields: spec.fields,
@@ -150,19 +151,19 @@ interface SourceFile {
 
 async function sourceFiles(
   source: SourceSpec,
+  idPrefix: string,
   spec: DatasetSpec,
   opened: OpenedDataset<unknown>["opened"],
 ): Promise<SourceFile[]> {
   if (source.hub) {
     const { files, revision, config } = await resolveHubDataset(source.hub, spec.hub);
     opened.push({ name: `hf:${source.hub.id}/${config}/${source.hub.split}`, format: "parquet", files, revision });
-    // Cached files are named 0.parquet, 1.parquet...: ids say which split they belong to, e.g. "train/1:42".
-    return files.map((path, n) => ({ path, format: "parquet", idPrefix: `${source.hub!.split}/${n}` }));
+    return files.map((path, n) => ({ path, format: "parquet", idPrefix: `${idPrefix}/${n}` }));
   }
   if (!source.path) throw new ConfigError("a dataset source needs a path or a hub dataset");
   const format = source.format ?? detectFormat(source.path);
   opened.push({ name: source.path, format, files: [source.path, ...(source.labelsPath ? [source.labelsPath] : [])] });
-  return [{ path: source.path, format }];
+  return [{ path: source.path, format, idPrefix }];
 }
 
 function readRows(
@@ -186,6 +187,26 @@ function readRows(
     case "lines":
       return readLineFiles(file.path, source.labelsPath, bad);
   }
+}
+
+/**
+ * Default record ids are `<prefix>:<row>`, unique across the dataset's sources: a file's path without extensions,
+ * relative to the folder all the files share ("amazon", or "german/test_text" next to "english/test_text"); a Hub
+ * split's name when every Hub source is the same dataset ("train", then "train/0" for its first file), else the
+ * dataset id with it ("org/name/train").
+ */
+export function defaultIdPrefixes(sources: SourceSpec[]): string[] {
+  const withoutExtension = (path: string) => path.replace(/\.gz$/i, "").replace(/\.[^./\\]+$/, "");
+  const stems = sources.map((s) => (s.path ? withoutExtension(s.path).split(/[\\/]/).filter(Boolean) : []));
+  const local = stems.filter((parts) => parts.length > 0);
+  let shared = 0; // leading folders every local file has in common
+  while (local.length && local.every((p) => p.length - 1 > shared && p[shared] === local[0][shared])) shared++;
+  const hubIds = new Set(sources.filter((s) => s.hub).map((s) => `${s.hub!.id}/${s.hub!.config ?? ""}`));
+  return sources.map((source, i) => {
+    if (!source.hub) return stems[i].slice(shared).join("/");
+    const { id, config, split } = source.hub;
+    return hubIds.size === 1 ? split : `${id}${config ? `/${config}` : ""}/${split}`;
+  });
 }
 
 /** The format a file name implies (a `.gz` suffix is looked through). */

@@ -125,12 +125,10 @@ export class RecordFields {
       } else label = String(raw).trim();
     }
     if (!ids.add(id)) {
-      return fail(
-        `duplicate id ${JSON.stringify(id)}`,
-        "duplicate id",
-        "unique ids (name an id column with unique values, or none to number rows)",
-        fields.id,
-      );
+      const expected = fields.id !== undefined
+        ? "unique values in the id column"
+        : "unique default ids (is the same file listed twice? or name an id column)";
+      return fail(`duplicate id ${JSON.stringify(id)}`, "duplicate id", expected, fields.id);
     }
 
     const extra = keep?.length ? Object.fromEntries(keep.map((k) => [k, row.fields[k]])) : undefined;

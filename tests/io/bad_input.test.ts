@@ -222,3 +222,33 @@ Deno.test("a truncated gzip file and a missing file are named", async () => {
   await rejectsWith({ sources: [{ path }], fields: CSV_FIELDS }, /cut\.csv\.gz: gzip data is corrupt or truncated/);
   await rejectsWith({ sources: [{ path: `${dir.path}/nope.csv` }], fields: CSV_FIELDS }, /nope\.csv: file not found/);
 });
+
+Deno.test("CSV record lines stay exact across blank lines, CRLF inside quotes and skipped rows", async () => {
+  await using dir = await tempDir();
+  const path = await write(
+    dir.path,
+    "lines.csv",
+    '\r\ntext,label\r\n1,x\r\n\r\n\r\n"multi\r\nline",y\r\n2,y,extra\r\n\r\n3,z\r\n"open,z\r\n',
+  );
+  const { readCsv, BadRecords } = await import("@saeflow/io");
+  const bad = new BadRecords("skip");
+  const rows = await Array.fromAsync((await readCsv(path, {}, bad)).rows);
+  assert.deepEqual(rows.map((r) => [r.fields.text, r.line, r.endLine]), [["1", 3, 3], ["multi\r\nline", 6, 7], [
+    "3",
+    10,
+    10,
+  ]]);
+  assert.equal(bad.total, 2);
+  assert.match(bad.examples[0], /lines\.csv:8: malformed CSV row \(CSV_RECORD_INCONSISTENT_COLUMNS\)/);
+  assert.match(bad.examples[1], /lines\.csv:11: malformed CSV row \(CSV_QUOTE_NOT_CLOSED\)/);
+});
+
+Deno.test("skip mode blames only the bad row for its invalid bytes, never the good record after it", async () => {
+  await using dir = await tempDir();
+  const bytes = new TextEncoder().encode("text,label\ngood1,a\nbadX,a,extra\ngood2,b\ngood3,c\n");
+  bytes[bytes.indexOf(0x58)] = 0xff; // the X
+  const path = await write(dir.path, "mixed.csv", bytes);
+  const { records, bad } = await read({ sources: [{ path }], fields: CSV_FIELDS, onBad: "skip" });
+  assert.deepEqual(records.map((r) => r.text), ["good1", "good2", "good3"]);
+  assert.deepEqual(bad.toJSON().byKind, { "malformed row": 1 });
+});

@@ -287,3 +287,29 @@ Deno.test("gzip of a JSON array, a Parquet file and parallel line files read lik
     await textsAndLabels(linesSpec(`${base}/val_text.txt`, `${base}/val_labels.txt`)),
   );
 });
+
+Deno.test("default ids stay unique for same-named files in different folders (XLM-T languages) and across Hub datasets", async () => {
+  const { defaultIdPrefixes } = await import("@saeflow/io");
+  const base = sharedData("xlm-t-sentiment");
+  const sources = ["german", "english"].map((lang) => ({
+    path: `${base}/${lang}/test_text.txt`,
+    labelsPath: `${base}/${lang}/test_labels.txt`,
+  }));
+  const { records } = await openTextDataset({ sources, fields: { text: "text", label: "label" } });
+  const all = await Array.fromAsync(records);
+  assert.equal(all.length, 1740);
+  assert.deepEqual([all[0].id, all[870].id], ["german/test_text:0", "english/test_text:0"]);
+  assert.deepEqual(
+    defaultIdPrefixes([{ path: "data/amazon.json" }, { path: "data/imdb.json.gz" }, { path: "/x/y/sst2.tsv" }]),
+    ["data/amazon", "data/imdb", "x/y/sst2"],
+  );
+  assert.deepEqual(defaultIdPrefixes([{ path: "only/one.csv" }]), ["one"]);
+  assert.deepEqual(
+    defaultIdPrefixes([{ hub: { id: "a/b", split: "train" } }, { hub: { id: "a/b", split: "test" } }]),
+    ["train", "test"],
+  );
+  assert.deepEqual(
+    defaultIdPrefixes([{ hub: { id: "a/b", split: "train" } }, { hub: { id: "c/d", config: "en", split: "train" } }]),
+    ["a/b/train", "c/d/en/train"],
+  );
+});

@@ -3,10 +3,12 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { parse } from "csv-parse/stream";
+import { type Options, parse } from "csv-parse/stream";
 import { DataError } from "@saeflow/core";
 import type { BadRecords } from "../bad_records.ts";
 import { openFileBytes, renameErrors } from "../file_bytes.ts";
+import { LineIndex } from "../line_index.ts";
+import type { RawRow } from "../raw_row.ts";
 import type { RowSource } from "../row_source.ts";
 import { Utf8CheckStream } from "../utf8_check.ts";
 
@@ -27,6 +29,19 @@ interface CsvErrorLike extends Error {
   lines?: number;
 }
 
+/** A record as our `on_record` hands it on: the parsed fields plus where it is. */
+interface ParsedRecord {
+  record: unknown;
+  index: number;
+  line: number;
+  endLine: number;
+}
+
+/** csv-parse's errors carry a code (`CSV_…`, `INVALID_…`); anything else (I/O, bugs) passes through untouched. */
+function isCsvError(error: unknown): error is CsvErrorLike {
+  return error instanceof Error && typeof (error as CsvErrorLike).code === "string" && "lines" in error;
+}
+
 /**
  * Streams the rows of a CSV/TSV file (gzip too). Malformed rows (unclosed quote, wrong field count) fail with the
  * file and line, or are counted and skipped when `bad.mode` is `skip`.
@@ -41,8 +56,8 @@ export async function readCsv(path: string, options: CsvOptions, bad: BadRecords
   const tsv = options.delimiter === "\t";
   const header = options.header ?? true;
   const check = new Utf8CheckStream({ source: path, onInvalid: bad.mode === "skip" ? "replace" : "error" });
-  // `line` is where the failing record starts when known: an unclosed quote is only noticed at the end of the file.
-  const describe = (error: CsvErrorLike, line = error.lines) =>
+  // `line` is where the failing record starts: an unclosed quote, for one, is only noticed at the end of the file.
+  const describe = (error: CsvErrorLike, line: number | undefined) =>
     new DataError(
       path,
       { line },
@@ -54,52 +69,70 @@ export async function readCsv(path: string, options: CsvOptions, bad: BadRecords
 
   // csv-parse's stream errors itself at the end of the chunk it is parsing, which drops the good records it already
   // parsed from that chunk. So it always runs in skip mode; in error mode the first bad row is held back and raised
-  // once every record before it has been passed on.
-  let held: { error: CsvErrorLike; recordsBefore: number } | undefined;
+  // once every record before it has been passed on. Lines come from our own index of the bytes: csv-parse's `bytes`
+  // are exact where its line counts are not. Records and skips are reported in file order, so lines are computed
+  // in its callbacks.
+  const lines = new LineIndex();
+  let lastLine = 0; // last line of the previous record, or of the header
+  const span = (endByte: number) => {
+    if (header && lastLine === 0) lastLine = lines.firstContentLineAfter(0); // the header line
+    const line = lines.firstContentLineAfter(lastLine);
+    lastLine = Math.max(line, lines.lineOf(endByte - 1));
+    lines.release(line);
+    return { line, endLine: lastLine };
+  };
+  let held: { error: DataError; recordsBefore: number } | undefined;
+  let records = 0;
   const parser = parse({
     bom: true,
     delimiter: options.delimiter ?? ",",
     quote: options.quote ?? (tsv ? false : '"'),
     columns: header ? (names: string[]) => names.map((n) => n.trim()) : (options.columnNames ?? false),
     skip_empty_lines: true,
-    info: true,
     skip_records_with_error: true,
+    // csv-parse's types say on_record returns a record; any value is passed on as is.
+    on_record: ((record: unknown, { bytes }: { bytes: number }): ParsedRecord => ({
+      record,
+      index: records++,
+      ...span(bytes),
+    })) as unknown as Options["on_record"],
     on_skip: (error) => {
       if (!error) return undefined;
-      if (bad.mode === "skip") bad.handle(describe(error), "malformed row");
-      else held ??= { error, recordsBefore: (error as { records?: number }).records ?? 0 };
+      const where = span((error as { bytes?: number }).bytes ?? 0);
+      const described = describe(error, where.line);
+      if (bad.mode === "skip") bad.handle(described, "malformed row");
+      else held ??= { error: described, recordsBefore: records };
       return undefined;
     },
   });
 
-  let previousEnd = header ? 1 : 0;
-  let row = 0;
   const rows = renameErrors(
     (await openFileBytes(path))
       .pipeThrough(check)
       .pipeThrough(
         new TransformStream<Uint8Array, Buffer>({
-          transform: (chunk, controller) =>
-            controller.enqueue(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
+          transform(chunk, controller) {
+            lines.feed(chunk);
+            controller.enqueue(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          },
         }),
       )
-      .pipeThrough(parser as TransformStream<Buffer, { info: { lines: number }; record: unknown }>)
+      .pipeThrough(parser as TransformStream<Buffer, ParsedRecord>)
       .pipeThrough(
-        new TransformStream({
-          transform({ info, record }, controller) {
-            if (held && row >= held.recordsBefore) throw describe(held.error, previousEnd + 1);
+        new TransformStream<ParsedRecord, RawRow>({
+          transform({ record, index, line, endLine }, controller) {
+            if (held && index >= held.recordsBefore) throw held.error;
             const fields = Array.isArray(record)
               ? Object.fromEntries(record.map((v, i) => [String(i), v]))
               : record as Record<string, unknown>;
-            controller.enqueue({ fields, source: path, row: row++, line: previousEnd + 1, endLine: info.lines });
-            previousEnd = info.lines;
+            controller.enqueue({ fields, source: path, row: index, line, endLine });
           },
           flush() {
-            if (held) throw describe(held.error, previousEnd + 1);
+            if (held) throw held.error;
           },
         }),
       ),
-    (error) => error instanceof DataError ? error : describe(error as CsvErrorLike),
+    (error) => isCsvError(error) ? describe(error, error.lines) : error,
   );
   return { rows, hasSchema: header || options.columnNames !== undefined, badLines: check.badLines };
 }
