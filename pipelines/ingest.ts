@@ -8,7 +8,6 @@ import {
   type ProgressMode,
   ProgressReporter,
   ProgressStream,
-  SkipStream,
   TakeStream,
   type TextRecord,
 } from "@saeflow/core";
@@ -43,8 +42,10 @@ export async function ingest(options: IngestOptions, { configHash, signal }: Tas
     layout: { text: true },
     metadata: { configHash, featureKind: "text", dataset: spec.name },
   });
-  if (writer.wasComplete) return { manifest: writer.manifest(true), alreadyComplete: true, skipped: "" };
-
+  if (writer.wasComplete) {
+    writer.release();
+    return { manifest: writer.manifest(true), alreadyComplete: true, skipped: "" };
+  }
   const opened = await openTextDataset(spec);
   writer.annotate("dataset", {
     name: spec.name,
@@ -57,15 +58,19 @@ export async function ingest(options: IngestOptions, { configHash, signal }: Tas
   const progress = new ProgressReporter({ label: `ingest ${spec.name}`, mode: options.progress, total: options.limit });
   let records = abortable(opened.records, signal);
   if (options.limit !== undefined) records = records.pipeThrough(new TakeStream(options.limit));
-  await records
-    .pipeThrough(new SkipStream(writer.completedRecords))
-    .pipeThrough(new ProgressStream(progress))
-    .pipeThrough(
-      new TransformStream<TextRecord, FeatureRow>({
-        transform: ({ id, label, split, text }, controller) => controller.enqueue({ id, label, split, text }),
-      }),
-    )
-    .pipeTo(writer.writable, { signal });
+  try {
+    await records
+      .pipeThrough(writer.skipCompleted((record) => record.id))
+      .pipeThrough(new ProgressStream(progress))
+      .pipeThrough(
+        new TransformStream<TextRecord, FeatureRow>({
+          transform: ({ id, label, split, text }, controller) => controller.enqueue({ id, label, split, text }),
+        }),
+      )
+      .pipeTo(writer.writable, { signal });
+  } finally {
+    progress.stop(); // on failure too: the bar must not keep the cursor hidden
+  }
   progress.finish();
   return { manifest: writer.manifest(true), alreadyComplete: false, skipped: opened.bad.summary() };
 }

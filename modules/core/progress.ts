@@ -108,10 +108,15 @@ export class ProgressReporter {
     };
   }
 
+  /** Stops the bar and gives the terminal its cursor back; safe to call more than once, and on failure. */
+  stop(): void {
+    this.#bar?.stop();
+  }
+
   /** Stops the bar and prints a summary line (except in quiet mode). Returns the final snapshot. */
   finish(): ProgressSnapshot {
     const snapshot = this.snapshot();
-    this.#bar?.stop();
+    this.stop();
     if (this.mode !== "quiet") {
       this.#options.write(
         `${this.#options.label}: done, ${count(snapshot.records)} records` +

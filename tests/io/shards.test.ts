@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { parquetMetadata, parquetReadObjects } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
-import { ConfigError, DataError, SkipStream } from "@saeflow/core";
+import { ConfigError, DataError } from "@saeflow/core";
 import {
   type FeatureRow,
   loadShards,
@@ -35,7 +35,7 @@ const options = (dir: string, extra: Partial<ShardWriterOptions> = {}): ShardWri
 
 async function writeAll(opts: ShardWriterOptions, n: number, failAt = -1): Promise<ShardWriter> {
   const writer = await ShardWriter.open(opts);
-  await syntheticRows(n, { failAt }).pipeThrough(new SkipStream(writer.completedRecords)).pipeTo(writer.writable);
+  await syntheticRows(n, { failAt }).pipeThrough(writer.skipCompleted((r) => r.id)).pipeTo(writer.writable);
   return writer;
 }
 
@@ -57,6 +57,7 @@ Deno.test("2,500 rows → 3 ZSTD shards whose contents an independent reader (hy
   await using dir = await tempDir();
   const writer = await writeAll(options(dir.path), 2500);
   assert.deepEqual(await listing(dir.path), [
+    ".lock",
     "_manifest.json",
     "part-00000.parquet",
     "part-00001.parquet",
@@ -126,13 +127,13 @@ Deno.test("an error upstream keeps finished shards, leaves no partial file, and 
   await writeAll(options(clean.path), 2500);
 
   await assert.rejects(writeAll(options(dir.path), 2500, 2300), /source failed at record 2300/);
-  assert.deepEqual(await listing(dir.path), ["_manifest.json", "part-00000.parquet", "part-00001.parquet"]);
+  assert.deepEqual(await listing(dir.path), [".lock", "_manifest.json", "part-00000.parquet", "part-00001.parquet"]);
   await assert.rejects(openShardSet(dir.path), /has not finished \(2000 records in 2 shards\); rerun it to resume/);
 
   const resumed = await ShardWriter.open(options(dir.path));
   assert.equal(resumed.completedRecords, 2000);
   let produced = 0;
-  await syntheticRows(2500).pipeThrough(new SkipStream(resumed.completedRecords))
+  await syntheticRows(2500).pipeThrough(resumed.skipCompleted((r) => r.id))
     .pipeThrough(new TransformStream({ transform: (r, c) => void (produced++, c.enqueue(r)) }))
     .pipeTo(resumed.writable);
   assert.equal(produced, 500, "only the unfinished records went through again");
@@ -192,7 +193,7 @@ Deno.test("a directory of another configuration is refused, and so is a mixed-in
   );
 });
 
-Deno.test("rows that do not fit the layout are refused with the record id", async () => {
+Deno.test("rows that do not fit the layout are refused with the record id, leaving no temp file and no lock", async () => {
   await using dir = await tempDir();
   const bad = (row: Partial<FeatureRow>) => ({ ...syntheticRow(0), ...row }) as FeatureRow;
   const cases: [Partial<FeatureRow>, RegExp][] = [
@@ -208,8 +209,53 @@ Deno.test("rows that do not fit the layout are refused with the record id", asyn
     [{ dense: new Float32Array(3) }, /dense vector has length 3; expected a Float32Array of length 8/],
   ];
   for (const [row, pattern] of cases) {
-    const writer = await ShardWriter.open(options(dir.path));
-    await assert.rejects(ReadableStream.from([syntheticRow(0), bad(row)]).pipeTo(writer.writable), pattern);
-    assert.deepEqual((await listing(dir.path)).filter((n) => n.endsWith(".parquet")), [], "nothing half-written");
+    const writer = await ShardWriter.open(options(dir.path, { rowGroupSize: 2 }));
+    const rows = [syntheticRow(0), syntheticRow(1), syntheticRow(2), bad(row)]; // a row group is already encoding
+    await assert.rejects(ReadableStream.from(rows).pipeTo(writer.writable), pattern);
+    assert.deepEqual(await listing(dir.path), [".lock"], "no shard, no temp file");
   }
+});
+
+Deno.test("one writer per directory: a second one fails at once until the first is done", async () => {
+  await using dir = await tempDir();
+  const first = await ShardWriter.open(options(dir.path));
+  await assert.rejects(
+    ShardWriter.open(options(dir.path)),
+    (e) => e instanceof ConfigError && /is being written by another saeflow run/.test(e.message),
+  );
+  await syntheticRows(10).pipeTo(first.writable);
+  const second = await ShardWriter.open(options(dir.path));
+  assert.equal(second.completedRecords, 10);
+  second.release();
+});
+
+Deno.test("resuming onto a changed input is refused instead of mixing two inputs", async () => {
+  await using dir = await tempDir();
+  await assert.rejects(writeAll(options(dir.path), 2500, 2300), /source failed/);
+  const writer = await ShardWriter.open(options(dir.path));
+  const shifted = syntheticRows(2500, { from: 1 }); // the same records, one missing at the front
+  await assert.rejects(
+    shifted.pipeThrough(writer.skipCompleted((r) => r.id)).pipeTo(writer.writable),
+    (e) => e instanceof ConfigError && /record 2000 is "r2000" now but "r1999" in the shards/.test(e.message),
+  );
+  const again = await ShardWriter.open(options(dir.path));
+  await assert.rejects(
+    syntheticRows(1500).pipeThrough(again.skipCompleted((r) => r.id)).pipeTo(again.writable),
+    /the input has 1500 records but .* already holds 2000: it changed/,
+  );
+});
+
+Deno.test("a corrupt manifest is rebuilt by the writer and named by the reader; other .tmp files are left alone", async () => {
+  await using dir = await tempDir();
+  await writeAll(options(dir.path), 1200);
+  await Deno.writeTextFile(`${dir.path}/_manifest.json`, '{"configHash": "cfg-a", "shar');
+  await Deno.writeTextFile(`${dir.path}/notes.tmp`, "mine");
+  await assert.rejects(
+    openShardSet(dir.path),
+    (e) => e instanceof DataError && /_manifest\.json: unreadable manifest/.test(e.message),
+  );
+  const writer = await writeAll(options(dir.path), 1200);
+  assert.equal(writer.completedRecords, 1200);
+  assert.equal((await openShardSet(dir.path)).manifest.records, 1200);
+  assert.equal(await Deno.readTextFile(`${dir.path}/notes.tmp`), "mine");
 });

@@ -3,6 +3,7 @@
  * balance per split, and whether the run finished. Rewritten atomically after every shard.
  * @module
  */
+import { DataError } from "@saeflow/core";
 import type { ShardLayout } from "./feature_row.ts";
 import type { ShardMetadata } from "./shard_metadata.ts";
 
@@ -32,19 +33,37 @@ export interface ShardManifest {
   extra: Record<string, unknown>;
 }
 
-/** Reads a directory's manifest, or undefined when there is none yet. */
+/** Reads a directory's manifest, or undefined when there is none yet. An unreadable one is a DataError naming it. */
 export async function readManifest(dir: string): Promise<ShardManifest | undefined> {
+  const path = `${dir}/${MANIFEST_FILE}`;
+  let text: string;
   try {
-    return JSON.parse(await Deno.readTextFile(`${dir}/${MANIFEST_FILE}`));
+    text = await Deno.readTextFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;
   }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new DataError(
+      path,
+      {},
+      `unreadable manifest (${(error as Error).message})`,
+      "the JSON manifest saeflow writes",
+      { cause: error },
+    );
+  }
 }
 
-/** Writes the manifest atomically (temp file + rename), so a reader never sees half of it. */
+/** Writes the manifest atomically (temp file, fsync, rename), so a reader never sees half of it. */
 export async function writeManifest(dir: string, manifest: ShardManifest): Promise<void> {
   const temp = `${dir}/.${MANIFEST_FILE}.tmp`;
-  await Deno.writeTextFile(temp, JSON.stringify(manifest, null, 2) + "\n");
+  {
+    using file = await Deno.open(temp, { write: true, create: true, truncate: true });
+    const bytes = new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n");
+    for (let at = 0; at < bytes.length;) at += await file.write(bytes.subarray(at));
+    await file.sync();
+  }
   await Deno.rename(temp, `${dir}/${MANIFEST_FILE}`);
 }

@@ -33,17 +33,23 @@ export class ShardFile {
       start: (controller) => void (shard.#controller = controller),
       pull: () => shard.#pulled?.(),
     }, { highWaterMark: 0 });
-    const taken = shard.#enqueue(first);
-    const bytes = await transformParquetStream(batches, properties);
-    shard.#draining = (async () => {
-      let written = 0;
-      for await (const chunk of bytes as ReadableStream<Uint8Array>) {
-        for (let at = 0; at < chunk.length;) at += await shard.#file.write(chunk.subarray(at));
-        written += chunk.length;
-      }
-      return written;
-    })();
-    await Promise.race([taken, shard.#draining]);
+    try {
+      const taken = shard.#enqueue(first);
+      const bytes = await transformParquetStream(batches, properties);
+      shard.#draining = (async () => {
+        let written = 0;
+        for await (const chunk of bytes as ReadableStream<Uint8Array>) {
+          for (let at = 0; at < chunk.length;) at += await shard.#file.write(chunk.subarray(at));
+          written += chunk.length;
+        }
+        return written;
+      })();
+      await Promise.race([taken, shard.#draining]);
+    } catch (error) {
+      shard.#draining ??= Promise.resolve(0);
+      await shard.discard();
+      throw error;
+    }
     return shard;
   }
 

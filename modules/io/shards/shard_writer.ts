@@ -5,7 +5,8 @@
  */
 import { Compression, WriterPropertiesBuilder } from "parquet-wasm";
 import { openParquetFile } from "../parquet_file.ts";
-import { ConfigError, SAEFLOW_VERSION } from "@saeflow/core";
+import { ConfigError, DataError, SAEFLOW_VERSION } from "@saeflow/core";
+import { DirectoryLock } from "./directory_lock.ts";
 import type { FeatureRow, ShardLayout } from "./feature_row.ts";
 import { toRecordBatch, validateRow } from "./feature_batch.ts";
 import { readManifest, type ShardEntry, type ShardManifest, writeManifest } from "./manifest.ts";
@@ -26,6 +27,8 @@ export interface ShardWriterOptions {
 }
 
 const SHARD_NAME = /^part-(\d{5})\.parquet$/;
+/** Temp files of our own writes (a shard or the manifest in progress); nothing else in the directory is touched. */
+const STALE_TEMP = /^\.(part-\d{5}\.parquet|_manifest\.json)\.tmp$/;
 const shardName = (index: number) => `part-${String(index).padStart(5, "0")}.parquet`;
 
 /**
@@ -34,7 +37,7 @@ const shardName = (index: number) => `part-${String(index).padStart(5, "0")}.par
  * @example
  * ```ts
  * const writer = await ShardWriter.open({ dir: "out/sae", shardSize: 1000, layout: { sparse: "values" }, metadata: { configHash } });
- * await features.pipeThrough(new SkipStream(writer.completedRecords)).pipeTo(writer.writable);
+ * await records.pipeThrough(writer.skipCompleted((r) => r.id)).pipeThrough(expensiveStages).pipeTo(writer.writable);
  * ```
  */
 export class ShardWriter {
@@ -46,8 +49,11 @@ export class ShardWriter {
     private readonly options: Required<ShardWriterOptions>,
     private readonly shards: ShardEntry[],
     private readonly classCounts: Record<string, Record<string, number>>,
+    /** Id of the last record in the finished shards. */
+    private readonly lastId: string | undefined,
     /** True when a previous run finished this directory. */
     readonly wasComplete: boolean,
+    private readonly lock: DirectoryLock,
   ) {
     this.writable = this.#createWritable();
   }
@@ -85,44 +91,64 @@ export class ShardWriter {
       throw new RangeError(`shardSize must be a positive integer, got ${shardSize}`);
     }
     if (!metadata.configHash) throw new ConfigError("shard metadata needs a configHash");
-    const full = { rowGroupSize: Math.min(shardSize, 1024), ...options };
     await Deno.mkdir(dir, { recursive: true });
-
-    const names: string[] = [];
-    for await (const entry of Deno.readDir(dir)) {
-      if (entry.name.endsWith(".tmp")) await Deno.remove(`${dir}/${entry.name}`); // left by a killed run
-      else if (SHARD_NAME.test(entry.name)) names.push(entry.name);
-    }
-    names.sort();
-    const previous = await readManifest(dir);
-    if (previous && previous.configHash !== metadata.configHash) {
-      throw new ConfigError(
-        `${dir} holds shards of another configuration (${previous.configHash}); this run is ${metadata.configHash}. ` +
-          "Write to a new directory, or delete that one to start over.",
-      );
-    }
-    const shards: ShardEntry[] = [];
-    const classCounts: Record<string, Record<string, number>> = {};
-    for (const [index, name] of names.entries()) {
-      if (name !== shardName(index)) {
-        throw new ConfigError(`${dir}: shard ${shardName(index)} is missing before ${name}`);
+    const lock = await DirectoryLock.acquire(dir);
+    try {
+      for await (const entry of Deno.readDir(dir)) {
+        if (STALE_TEMP.test(entry.name)) await Deno.remove(`${dir}/${entry.name}`); // left by a killed run
       }
-      const path = `${dir}/${name}`;
-      const records = await checkShard(path, metadata.configHash);
-      if (index < names.length - 1 && records !== shardSize) {
+      const previous = await readManifest(dir).catch((error) => {
+        if (error instanceof DataError) return undefined; // unreadable: rebuilt from the shards, which carry provenance
+        throw error;
+      });
+      if (previous && previous.configHash !== metadata.configHash) {
         throw new ConfigError(
-          `${path} holds ${records} records but this run writes shards of ${shardSize}; use the shard size of the first run`,
+          `${dir} holds shards of another configuration (${previous.configHash}); this run is ${metadata.configHash}. ` +
+            "Write to a new directory, or delete that one to start over.",
         );
       }
-      for (const { split, label } of await shardColumns(path, ["split", "label"])) count(classCounts, split, label);
-      shards.push({ file: name, records, bytes: (await Deno.stat(path)).size });
+      const { shards, classCounts, lastId } = await finishedShards(dir, options);
+      const wasComplete = previous?.complete === true && shards.length === previous.shards.length;
+      const full = { rowGroupSize: Math.min(shardSize, 1024), ...options };
+      return new ShardWriter(full, shards, classCounts, lastId, wasComplete, lock);
+    } catch (error) {
+      lock.release();
+      throw error;
     }
-    return new ShardWriter(
-      full,
-      shards,
-      classCounts,
-      previous?.complete === true && shards.length === previous.shards.length,
-    );
+  }
+
+  /**
+   * Drops the records the finished shards already hold, checking that the last one dropped is the record the
+   * shards end with: a changed or reordered input must not be resumed into a mixed shard set. Put it before the
+   * expensive stages, so that a resumed run does not recompute what is already written.
+   */
+  skipCompleted<T>(idOf: (item: T) => string): TransformStream<T, T> {
+    const { completedRecords, lastId } = this;
+    const dir = this.options.dir;
+    let seen = 0;
+    return new TransformStream({
+      transform(item, controller) {
+        if (++seen > completedRecords) return controller.enqueue(item);
+        if (seen === completedRecords && idOf(item) !== lastId) {
+          throw new ConfigError(
+            `the input changed since ${dir} was written: record ${seen} is ${JSON.stringify(idOf(item))} now but ` +
+              `${JSON.stringify(lastId)} in the shards. Write to a new directory, or delete that one to start over.`,
+          );
+        }
+      },
+      flush() {
+        if (seen < completedRecords) {
+          throw new ConfigError(
+            `the input has ${seen} records but ${dir} already holds ${completedRecords}: it changed`,
+          );
+        }
+      },
+    });
+  }
+
+  /** Lets another writer open the directory (done by closing or aborting `writable`, or a failure in it). */
+  release(): void {
+    this.lock.release();
   }
 
   #createWritable(): WritableStream<FeatureRow> {
@@ -157,27 +183,68 @@ export class ShardWriter {
       await writeManifest(dir, this.manifest(false));
     };
 
+    // A failure inside the sink (a row that does not fit, the encoder, the disk) discards the shard in flight just as
+    // an abort from upstream does: no temp file, no open handle, no encoder left behind.
+    const failing = (work: () => Promise<void>) => async () => {
+      try {
+        await work();
+      } catch (error) {
+        await shard?.discard();
+        shard = undefined;
+        this.release();
+        throw error;
+      }
+    };
     return new WritableStream<FeatureRow>({
-      write: async (row) => {
-        if (lastShort) {
-          throw new ConfigError(`${dir} is already complete (its last shard is short); nothing can be appended`);
-        }
-        validateRow(row, layout, `${dir}/${shardName(this.shards.length)}`);
-        group.push(row);
-        count(this.classCounts, row.split, row.label);
-        inShard++;
-        if (group.length === rowGroupSize) await flushGroup();
-        if (inShard === shardSize) await commitShard();
-      },
-      close: async () => {
+      write: (row) =>
+        failing(async () => {
+          if (lastShort) {
+            throw new ConfigError(`${dir} is already complete (its last shard is short); nothing can be appended`);
+          }
+          validateRow(row, layout, `${dir}/${shardName(this.shards.length)}`);
+          group.push(row);
+          count(this.classCounts, row.split, row.label);
+          inShard++;
+          if (group.length === rowGroupSize) await flushGroup();
+          if (inShard === shardSize) await commitShard();
+        })(),
+      close: failing(async () => {
         await commitShard();
         await writeManifest(dir, this.manifest(true));
-      },
+        this.release();
+      }),
       abort: async () => {
         await shard?.discard();
+        this.release();
       },
     });
   }
+}
+
+/** The finished shards of a directory, checked, with their class counts and the id they end with. */
+async function finishedShards(dir: string, { shardSize, metadata }: ShardWriterOptions) {
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(dir)) if (SHARD_NAME.test(entry.name)) names.push(entry.name);
+  names.sort();
+  const shards: ShardEntry[] = [];
+  const classCounts: Record<string, Record<string, number>> = {};
+  let lastId: string | undefined;
+  for (const [index, name] of names.entries()) {
+    if (name !== shardName(index)) throw new ConfigError(`${dir}: shard ${shardName(index)} is missing before ${name}`);
+    const path = `${dir}/${name}`;
+    const records = await checkShard(path, metadata.configHash);
+    if (index < names.length - 1 && records !== shardSize) {
+      throw new ConfigError(
+        `${path} holds ${records} records but this run writes shards of ${shardSize}; use the shard size of the first run`,
+      );
+    }
+    for (const { id, split, label } of await shardColumns(path, ["id", "split", "label"])) {
+      count(classCounts, split, label);
+      lastId = id as string;
+    }
+    shards.push({ file: name, records, bytes: (await Deno.stat(path)).size });
+  }
+  return { shards, classCounts, lastId };
 }
 
 /** Verifies a finished shard's provenance and returns its record count. */
