@@ -4,7 +4,7 @@
  * expected errors printed as one clear line instead of a stack trace.
  * @module
  */
-import { Command } from "commander";
+import { Command, type Option } from "commander";
 import { parse } from "yaml";
 import { ConfigError, configHash, SaeflowError } from "@saeflow/core";
 
@@ -28,7 +28,10 @@ export interface TaskDefinition<O> {
   run(options: O, context: TaskContext): Promise<void>;
 }
 
-/** Parses `argv` (flags over an optional `--config` file) into options and their config hash. */
+/**
+ * Parses `argv` into options and their config hash. Values of a `--config` file go through the same validation as
+ * the flags and count as given (a required option may come from the file); flags override them.
+ */
 export async function parseTask<O>(
   definition: TaskDefinition<O>,
   argv: string[],
@@ -40,18 +43,29 @@ export async function parseTask<O>(
       .showHelpAfterError("(run with --help for the options)")
       .exitOverride(),
   );
-  command.parse(argv, { from: "user" });
-  const flags = command.opts();
-  const options: Record<string, unknown> = { ...flags };
-  if (typeof flags.config === "string") {
-    const known = command.options.map((o) => o.attributeName());
-    for (const [key, value] of Object.entries(await readConfigFile(flags.config))) {
-      if (!known.includes(key)) {
+  const configFile = configArgument(argv);
+  const fromFile = new Map<string, unknown>();
+  if (configFile !== undefined) {
+    const options = command.options.filter((o) => o.attributeName() !== "config");
+    for (const [key, value] of Object.entries(await readConfigFile(configFile))) {
+      const option = options.find((o) => o.attributeName() === key);
+      if (!option) {
         throw new ConfigError(
-          `${flags.config}: unknown option "${key}"; known options: ${known.filter((k) => k !== "config").join(", ")}`,
+          `${configFile}: unknown option "${key}"; known options: ${options.map((o) => o.attributeName()).join(", ")}`,
         );
       }
-      if (command.getOptionValueSource(key) !== "cli") options[key] = value;
+      const converted = fromConfigFile(option, value, `${configFile}: ${key}`);
+      fromFile.set(key, converted);
+      // a copy: commander appends a repeated flag's values to the array in place
+      command.setOptionValueWithSource(key, Array.isArray(converted) ? [...converted] : converted, "config");
+    }
+  }
+  command.parse(argv, { from: "user" });
+  const options: Record<string, unknown> = { ...command.opts() };
+  for (const [key, value] of fromFile) {
+    // commander appends a repeatable flag's values to what the file gave; a flag replaces the file's value instead
+    if (Array.isArray(value) && command.getOptionValueSource(key) === "cli") {
+      options[key] = (options[key] as unknown[]).slice(value.length);
     }
   }
   delete options.config;
@@ -61,9 +75,42 @@ export async function parseTask<O>(
   return { options: options as O, configHash: await configHash({ task: definition.name, ...shaping }) };
 }
 
+/** The value of `--config` in argv (`--config x` or `--config=x`), read before commander parses the rest. */
+function configArgument(argv: string[]): string | undefined {
+  for (const [i, arg] of argv.entries()) {
+    if (arg === "--config") return argv[i + 1];
+    if (arg.startsWith("--config=")) return arg.slice("--config=".length);
+  }
+  return undefined;
+}
+
+/** A config-file value converted and checked exactly as the flag's own argument would be. */
+function fromConfigFile(option: Option, value: unknown, where: string): unknown {
+  if (option.isBoolean()) {
+    if (typeof value !== "boolean") {
+      throw new ConfigError(`${where}: expected true or false, got ${JSON.stringify(value)}`);
+    }
+    return value;
+  }
+  const values = Array.isArray(value) && option.variadic ? value : [value];
+  if (values.some((v) => v === null || typeof v === "object")) {
+    throw new ConfigError(
+      `${where}: expected ${option.variadic ? "a value or a list of values" : "one value"}, got ${
+        JSON.stringify(value)
+      }`,
+    );
+  }
+  const strings = values.map(String);
+  if (!option.parseArg) return option.variadic ? strings : strings[0];
+  return option.variadic
+    ? strings.reduce<unknown>((previous, s) => option.parseArg!(s, previous), undefined)
+    : option.parseArg(strings[0], undefined);
+}
+
 /**
  * Runs a task as a program: parses `Deno.args`, aborts on Ctrl-C (a second Ctrl-C exits at once), prints saeflow
- * errors as `error: <message>` and exits 1; anything else is a bug and keeps its stack trace (exit 2).
+ * errors as `error: <message>` and exits 1 (130 when interrupted); anything else is a bug: its stack trace is
+ * printed and the exit code is 2.
  *
  * @example
  * ```ts
@@ -86,11 +133,13 @@ export async function runTask<O>(definition: TaskDefinition<O>, argv: string[] =
     const code = (error as { code?: string }).code;
     if (code === "commander.helpDisplayed" || code === "commander.version") return;
     if (code?.startsWith("commander.")) Deno.exit(1); // commander printed the problem already
+    if (controller.signal.aborted) Deno.exit(130); // whatever the interrupted stage threw; the reason was printed
     if (error instanceof SaeflowError) {
       console.error(`error: ${error.message}`);
-      Deno.exit(controller.signal.aborted ? 130 : 1);
+      Deno.exit(1);
     }
-    throw error;
+    console.error(error); // a bug: keep the stack trace, and an exit code that says so
+    Deno.exit(2);
   } finally {
     for (const signal of signals) Deno.removeSignalListener(signal, interrupt);
   }

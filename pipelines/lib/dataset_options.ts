@@ -71,10 +71,13 @@ export async function datasetSpec(flags: DatasetFlags): Promise<DatasetSpec & { 
     ...(flags.idField && { id: flags.idField }),
     ...(flags.splitField && { split: flags.splitField }),
   };
+  if (flags.columns && flags.header) {
+    throw new ConfigError("--columns names the columns of a file without a header: add --no-header");
+  }
   const spec: DatasetSpec & { description?: string } = {
     ...named,
     name: flags.dataset,
-    sources: named?.sources ?? sourcesOf(flags),
+    sources: named ? registrySources(flags, named.sources) : sourcesOf(flags),
     fields,
     labels: flags.labelMap ? await labelMap(flags.labelMap) : named?.labels,
     csv: {
@@ -93,6 +96,24 @@ export async function datasetSpec(flags: DatasetFlags): Promise<DatasetSpec & { 
     );
   }
   return spec;
+}
+
+/** A registry dataset's sources, narrowed to the `--split`s asked for. */
+function registrySources(flags: DatasetFlags, sources: DatasetSpec["sources"]): DatasetSpec["sources"] {
+  const fileOnly = [flags.format && "--format", flags.labelsFile && "--labels-file"].filter(Boolean);
+  if (fileOnly.length) {
+    throw new ConfigError(`${fileOnly.join(" and ")} apply to a file, not to the registry dataset ${flags.dataset}`);
+  }
+  if (!flags.split) return sources;
+  const splitOf = (s: DatasetSpec["sources"][number]) => s.split ?? s.hub?.split;
+  const known = [...new Set(sources.map(splitOf).filter((s): s is string => s !== undefined))];
+  const unknown = flags.split.filter((s) => !known.includes(s));
+  if (unknown.length) {
+    throw new ConfigError(
+      `${flags.dataset} has no split ${unknown.join(", ")}; its splits: ${known.join(", ") || "(none named)"}`,
+    );
+  }
+  return sources.filter((s) => flags.split!.includes(splitOf(s)!));
 }
 
 function sourcesOf(flags: DatasetFlags): DatasetSpec["sources"] {

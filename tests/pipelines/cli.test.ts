@@ -46,3 +46,50 @@ Deno.test("unknown config keys and bad flag values are named", async () => {
   await Deno.writeTextFile(yaml, "- a list\n");
   await assert.rejects(parseTask(task, ["--config", yaml]), /expected a mapping of option names to values/);
 });
+
+const datasetTask: TaskDefinition<{ dataset: string; split?: string[]; skipBad: boolean; shardSize: number }> = {
+  name: "d",
+  summary: "a task with a required option, a variadic one, a boolean and a validated number",
+  options: (c) =>
+    c.requiredOption("--dataset <name>", "")
+      .option("--split <names...>", "")
+      .option("--skip-bad", "", false)
+      .option("--shard-size <n>", "", positiveInteger("--shard-size"), 10),
+  presentational: [],
+  run: () => Promise.resolve(),
+};
+
+Deno.test("config values are validated like flags, may supply required options, and hash like flags", async () => {
+  await using dir = await tempDir();
+  const yaml = `${dir.path}/c.yaml`;
+  const write = (text: string) => Deno.writeTextFile(yaml, text);
+  await write("dataset: sst2\nsplit: test\nskipBad: true\nshardSize: '100'\n");
+  const fromFile = await parseTask(datasetTask, ["--config", yaml]);
+  assert.deepEqual(fromFile.options, { dataset: "sst2", split: ["test"], skipBad: true, shardSize: 100 });
+  const fromFlags = await parseTask(datasetTask, [
+    "--dataset",
+    "sst2",
+    "--split",
+    "test",
+    "--skip-bad",
+    "--shard-size",
+    "100",
+  ]);
+  assert.equal(fromFile.configHash, fromFlags.configHash);
+  assert.deepEqual((await parseTask(datasetTask, [`--config=${yaml}`, "--split", "a", "b"])).options.split, ["a", "b"]);
+
+  await write("dataset: sst2\nshardSize: 0\n");
+  await assert.rejects(parseTask(datasetTask, ["--config", yaml]), /--shard-size 0: expected a positive integer/);
+  await write("dataset: sst2\nskipBad: 'yes'\n");
+  await assert.rejects(
+    parseTask(datasetTask, ["--config", yaml]),
+    /c\.yaml: skipBad: expected true or false, got "yes"/,
+  );
+  await write("dataset: [a, b]\n");
+  await assert.rejects(
+    parseTask(datasetTask, ["--config", yaml]),
+    /c\.yaml: dataset: expected one value, got \["a","b"\]/,
+  );
+  await write("split: test\n");
+  await assert.rejects(parseTask(datasetTask, ["--config", yaml]), /required option '--dataset <name>' not specified/);
+});

@@ -91,6 +91,19 @@ Deno.test("bad input and bad flags fail with one clear line, no stack trace", as
     noText.err,
     /not in .*datasets\.yaml: say which column holds the text with --text-field \(registry names: sentiment-fixtures/,
   );
+  const registryFormat = await run(["--dataset", "sentiment-fixtures", "--format", "csv", "--out", dir.path]);
+  assert.match(registryFormat.err, /error: --format apply to a file, not to the registry dataset sentiment-fixtures/);
+  const registrySplit = await run([
+    "--dataset",
+    "jailbreak-classification",
+    "--split",
+    "validation",
+    "--out",
+    dir.path,
+  ]);
+  assert.match(registrySplit.err, /error: jailbreak-classification has no split validation; its splits: train, test/);
+  const columns = await run(["--dataset", "a.tsv", "--columns", "x,y", "--text-field", "x", "--out", dir.path]);
+  assert.match(columns.err, /error: --columns names the columns of a file without a header: add --no-header/);
   const badFormat = await run(["--dataset", "x", "--format", "xml"]);
   assert.equal(badFormat.code, 1);
   assert.match(badFormat.err, /--format xml: expected one of csv, tsv, jsonl, json, parquet, lines/);
