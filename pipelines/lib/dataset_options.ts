@@ -102,7 +102,8 @@ export async function datasetSpec(flags: DatasetFlags): Promise<DatasetSpec & { 
 function registrySources(flags: DatasetFlags, sources: DatasetSpec["sources"]): DatasetSpec["sources"] {
   const fileOnly = [flags.format && "--format", flags.labelsFile && "--labels-file"].filter(Boolean);
   if (fileOnly.length) {
-    throw new ConfigError(`${fileOnly.join(" and ")} apply to a file, not to the registry dataset ${flags.dataset}`);
+    const verb = fileOnly.length > 1 ? "apply" : "applies";
+    throw new ConfigError(`${fileOnly.join(" and ")} ${verb} to a file, not to the registry dataset ${flags.dataset}`);
   }
   if (!flags.split) return sources;
   const splitOf = (s: DatasetSpec["sources"][number]) => s.split ?? s.hub?.split;

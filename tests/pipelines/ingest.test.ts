@@ -92,7 +92,7 @@ Deno.test("bad input and bad flags fail with one clear line, no stack trace", as
     /not in .*datasets\.yaml: say which column holds the text with --text-field \(registry names: sentiment-fixtures/,
   );
   const registryFormat = await run(["--dataset", "sentiment-fixtures", "--format", "csv", "--out", dir.path]);
-  assert.match(registryFormat.err, /error: --format apply to a file, not to the registry dataset sentiment-fixtures/);
+  assert.match(registryFormat.err, /error: --format applies to a file, not to the registry dataset sentiment-fixtures/);
   const registrySplit = await run([
     "--dataset",
     "jailbreak-classification",
