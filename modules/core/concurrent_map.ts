@@ -20,9 +20,11 @@ export interface ConcurrentMapOptions {
 }
 
 /**
- * Applies an async function to every item, running up to `concurrency` calls at once, and emits results in input
- * order. It accepts a new item only when fewer than `concurrency` calls are pending, so a slow consumer slows the
- * source (backpressure), and memory is bounded by `concurrency` items.
+ * Applies an async function to every item, running up to `concurrency` calls at once, and emits each result as soon
+ * as it is the next in input order (a slow or bursty source does not hold finished results back). A new item is
+ * accepted only while fewer than `concurrency` calls are pending, so a slow consumer slows the source
+ * (backpressure) and memory is bounded by `concurrency` items. The first failure stops new calls at once and
+ * errors the stream.
  *
  * @example
  * ```ts
@@ -40,26 +42,40 @@ export class ConcurrentMapStream<I, O> extends TransformStream<I, O> {
     const combined = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
     const pending: Promise<O>[] = [];
     let index = 0;
+    let slotFreed: (() => void) | undefined;
+    let emitting: Promise<void> | undefined;
 
-    const settleOldest = async (controller: TransformStreamDefaultController<O>) => {
+    // Emits results in order while there are any; runs beside `transform`, which only waits for a free slot.
+    const emit = async (controller: TransformStreamDefaultController<O>) => {
       try {
-        controller.enqueue(await pending.shift()!);
+        while (pending.length > 0) {
+          controller.enqueue(await pending[0]);
+          pending.shift();
+          slotFreed?.();
+        }
       } catch (error) {
         stop.abort(error);
-        throw error;
+        controller.error(error);
+      } finally {
+        emitting = undefined;
+        slotFreed?.();
       }
     };
 
     super({
       async transform(item, controller) {
+        while (pending.length >= concurrency && !combined.aborted) {
+          await new Promise<void>((resolve) => (slotFreed = resolve));
+        }
         combined.throwIfAborted();
         const result = Promise.resolve().then(() => fn(item, { index: index++, signal: combined }));
-        result.catch(() => {}); // rejections are reported when this result's turn comes, not as unhandled
+        result.catch((error) => stop.abort(error)); // stop starting new calls at the first failure
         pending.push(result);
-        if (pending.length >= concurrency) await settleOldest(controller);
+        emitting ??= emit(controller);
       },
-      async flush(controller) {
-        while (pending.length > 0) await settleOldest(controller);
+      async flush() {
+        while (emitting) await emitting;
+        combined.throwIfAborted();
       },
       cancel(reason) {
         stop.abort(reason);

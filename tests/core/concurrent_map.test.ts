@@ -66,3 +66,43 @@ Deno.test("index is the input position", async () => {
   assert.deepEqual(out, ["0a", "1b", "2c"]);
   assert.throws(() => new ConcurrentMapStream((x) => x, { concurrency: 0 }), /positive integer, got 0/);
 });
+
+Deno.test("a bursty source gets its results at once, not when the next burst arrives", async () => {
+  const start = performance.now();
+  const arrivals: number[] = [];
+  const source = new ReadableStream<number>({
+    async pull(controller) {
+      if (arrivals.length === 0 && controller.desiredSize !== null) {
+        for (const i of [0, 1, 2]) controller.enqueue(i);
+        await sleep(1000); // the source goes quiet
+        controller.close();
+      }
+    },
+  });
+  const out = source.pipeThrough(new ConcurrentMapStream(async (x: number) => (await sleep(5), x), { concurrency: 4 }));
+  for await (const _ of out) arrivals.push(performance.now() - start);
+  assert.equal(arrivals.length, 3);
+  assert.ok(arrivals[2] < 500, `results arrived after ${arrivals.map(Math.round)} ms`);
+});
+
+Deno.test("a failure surfaces at once and stops new calls while the source is still producing", async () => {
+  let started = 0;
+  const start = performance.now();
+  const source = new ReadableStream<number>({
+    async pull(controller) {
+      await sleep(50);
+      controller.enqueue(started);
+    },
+  });
+  const stream = source.pipeThrough(
+    new ConcurrentMapStream(async (i: number) => {
+      started++;
+      if (i === 0) throw new Error("first record broken");
+      await sleep(10);
+      return i;
+    }, { concurrency: 4 }),
+  );
+  await assert.rejects(Array.fromAsync(stream), /first record broken/);
+  assert.ok(performance.now() - start < 300, `error took ${Math.round(performance.now() - start)} ms`);
+  assert.ok(started <= 2, `${started} calls started`);
+});
