@@ -1,3 +1,5 @@
+import { resourceStream } from "./resource_stream.ts";
+
 /**
  * Streams each part in turn, opening the next only when the previous is exhausted (so a multi-file dataset holds
  * one file open at a time). Parts come from an async iterable, so they can be created lazily. Cancelling the result
@@ -14,22 +16,31 @@ export function concatStreams<T>(
 ): ReadableStream<T> {
   const iterator = Symbol.asyncIterator in parts ? parts[Symbol.asyncIterator]() : parts[Symbol.iterator]();
   let current: ReadableStreamDefaultReader<T> | undefined;
-  return new ReadableStream<T>({
-    async pull(controller) {
+  let stopped = false;
+  return resourceStream<T>({
+    async next(enqueue) {
       while (true) {
         if (!current) {
-          const next = await iterator.next();
-          if (next.done) return controller.close();
-          current = next.value.getReader();
+          const part = await iterator.next();
+          if (part.done) return false;
+          if (stopped) { // cancelled while the part was being opened: close it unread
+            await part.value.cancel();
+            return false;
+          }
+          current = part.value.getReader();
         }
         const { done, value } = await current.read();
-        if (!done) return controller.enqueue(value);
+        if (!done) {
+          enqueue(value);
+          return true;
+        }
         current = undefined;
       }
     },
-    async cancel(reason) {
+    async release(reason) {
+      stopped = true;
       await current?.cancel(reason);
       await iterator.return?.();
     },
-  }, { highWaterMark: 0 });
+  });
 }

@@ -23,6 +23,7 @@ export { type ConcurrentMapOptions, ConcurrentMapStream, type MapContext } from 
 export { teeWithBackpressure } from "./tee.ts";
 export { abortable } from "./abortable.ts";
 export { concatStreams } from "./concat.ts";
+export { type ResourceSource, resourceStream } from "./resource_stream.ts";
 export {
   type ProgressMode,
   type ProgressOptions,

@@ -56,11 +56,13 @@ export class RecordFields {
   records = 0;
   #checkedColumns = false;
 
-  constructor(
-    private readonly source: RowSource,
-    private readonly options: RecordMappingOptions,
-    private readonly required: string[],
-  ) {}
+  /** Columns every record must have a value in: the record kind's own (text or image) and the mapped ones. */
+  private readonly required: string[];
+
+  constructor(private readonly source: RowSource, private readonly options: RecordMappingOptions, primary: string) {
+    const { label, id, split } = options.fields;
+    this.required = [primary, label, id, split].filter((c): c is string => c !== undefined);
+  }
 
   /**
    * The common fields of `row`, or undefined when the row is bad and the policy skips it (otherwise it throws).

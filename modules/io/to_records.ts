@@ -20,8 +20,7 @@ export class RowsToTextRecords extends TransformStream<RawRow, TextRecord> {
   constructor(source: RowSource, sourceName: string, options: RecordMappingOptions) {
     const textColumn = options.fields.text;
     if (textColumn === undefined) throw new TypeError("RowsToTextRecords needs fields.text");
-    const required = [textColumn, options.fields.label, options.fields.id].filter((c): c is string => c !== undefined);
-    const common = new RecordFields(source, options, required);
+    const common = new RecordFields(source, options, textColumn);
     super({
       transform(row, controller) {
         const fields = common.map(row);
@@ -54,8 +53,7 @@ export class RowsToImageRecords extends TransformStream<RawRow, ImageRecord> {
   constructor(source: RowSource, sourceName: string, baseDir: string, options: RecordMappingOptions) {
     const imageColumn = options.fields.image;
     if (imageColumn === undefined) throw new TypeError("RowsToImageRecords needs fields.image");
-    const required = [imageColumn, options.fields.label, options.fields.id].filter((c): c is string => c !== undefined);
-    const common = new RecordFields(source, options, required);
+    const common = new RecordFields(source, options, imageColumn);
     super({
       async transform(row, controller) {
         const relative = row.fields[imageColumn];

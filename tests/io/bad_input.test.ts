@@ -252,3 +252,29 @@ Deno.test("skip mode blames only the bad row for its invalid bytes, never the go
   assert.deepEqual(records.map((r) => r.text), ["good1", "good2", "good3"]);
   assert.deepEqual(bad.toJSON().byKind, { "malformed row": 1 });
 });
+
+Deno.test("failing readers close their files (no descriptor leaks on the error paths)", async () => {
+  await using dir = await tempDir();
+  const text = await write(dir.path, "t.txt", "a\nb\nc\n");
+  const labels = await write(dir.path, "l.txt", "0\n");
+  const parquet = await write(dir.path, "p.parquet", "PAR1 not really");
+  const openFiles = async () => (await Array.fromAsync(Deno.readDir("/proc/self/fd"))).length;
+  const before = await openFiles();
+  for (let i = 0; i < 5; i++) {
+    await assert.rejects(
+      read({ sources: [{ path: text, labelsPath: labels }], fields: CSV_FIELDS }),
+      /ends before line 2/,
+    );
+    await assert.rejects(read({ sources: [{ path: parquet }], fields: CSV_FIELDS }), /not a readable Parquet file/);
+  }
+  assert.equal(await openFiles(), before);
+});
+
+Deno.test("a mapped split column needs a value in every record", async () => {
+  await using dir = await tempDir();
+  const path = await write(dir.path, "s.jsonl", '{"text":"a","split":"train"}\n{"text":"b"}\n');
+  await rejectsWith(
+    { sources: [{ path }], fields: { text: "text", split: "split" } },
+    /s\.jsonl:2 \(record 2, column "split"\): missing value/,
+  );
+});

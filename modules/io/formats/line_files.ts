@@ -2,7 +2,7 @@
  * Parallel line files (TweetEval, XLM-T): one text per line in one file, the label on the same line of another.
  * @module
  */
-import { DataError } from "@saeflow/core";
+import { DataError, resourceStream } from "@saeflow/core";
 import { openFileBytes } from "../file_bytes.ts";
 import { LineStream, type NumberedLine } from "../lines.ts";
 import type { RawRow } from "../raw_row.ts";
@@ -34,8 +34,8 @@ export async function readLineFiles(
     ? await lines(labelsPath, new Utf8CheckStream({ source: labelsPath, onInvalid: "error" }))
     : undefined;
 
-  const rows = new ReadableStream<RawRow>({
-    async pull(controller) {
+  const rows = resourceStream<RawRow>({
+    async next(enqueue) {
       const [text, label] = await Promise.all([texts.read(), labels?.read()]);
       if (labels && text.done !== label!.done) {
         const [ended, other] = text.done ? [textPath, labelsPath] : [labelsPath, textPath];
@@ -47,20 +47,14 @@ export async function readLineFiles(
           "the text and labels files to have the same number of lines",
         );
       }
-      if (text.done) return controller.close();
+      if (text.done) return false;
       const fields: Record<string, unknown> = { text: text.value.text };
       if (label) fields.label = label.value!.text.trim();
-      controller.enqueue({
-        fields,
-        source: textPath,
-        row: text.value.line - 1,
-        line: text.value.line,
-        endLine: text.value.line,
-      });
+      const { line } = text.value;
+      enqueue({ fields, source: textPath, row: line - 1, line, endLine: line });
+      return true;
     },
-    async cancel(reason) {
-      await Promise.all([texts.cancel(reason), labels?.cancel(reason)]);
-    },
-  }, { highWaterMark: 0 });
+    release: (reason) => Promise.all([texts.cancel(reason), labels?.cancel(reason)]),
+  });
   return { rows, hasSchema: true, badLines: textCheck.badLines };
 }

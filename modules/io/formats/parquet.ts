@@ -3,7 +3,7 @@
  * @module
  */
 import { tableFromIPC } from "@uwdata/flechette";
-import { DataError } from "@saeflow/core";
+import { DataError, resourceStream } from "@saeflow/core";
 import { openParquetFile } from "../parquet_file.ts";
 import type { RawRow } from "../raw_row.ts";
 import type { RowSource } from "../row_source.ts";
@@ -29,7 +29,9 @@ export interface ParquetReadOptions {
  */
 export async function readParquet(path: string, options: ParquetReadOptions = {}): Promise<RowSource> {
   const file = await openParquetFile(path);
-  const available = tableFromIPC(file.schema().intoIPCStream()).names;
+  const schema = file.schema();
+  const classLabels = huggingFaceClassLabels(schema.metadata());
+  const available = tableFromIPC(schema.intoIPCStream()).names; // consumes (frees) the schema
   const missing = (options.columns ?? []).filter((c) => !available.includes(c));
   if (missing.length) {
     file.free();
@@ -40,24 +42,20 @@ export async function readParquet(path: string, options: ParquetReadOptions = {}
       `one of the file's columns: ${available.join(", ")}`,
     );
   }
-  const classLabels = huggingFaceClassLabels(file.schema().metadata());
   const batches = (await file.stream({ columns: options.columns, batchSize: options.batchSize ?? 1024 })).getReader();
   let row = 0;
-  const rows = new ReadableStream<RawRow>({
-    async pull(controller) {
+  const rows = resourceStream<RawRow>({
+    async next(enqueue) {
       const { done, value } = await batches.read();
-      if (done) {
-        file.free();
-        return controller.close();
-      }
-      const table = tableFromIPC(value.intoIPCStream());
-      for (const fields of table.toArray()) controller.enqueue({ fields, source: path, row: row++ });
+      if (done) return false;
+      for (const fields of tableFromIPC(value.intoIPCStream()).toArray()) enqueue({ fields, source: path, row: row++ });
+      return true;
     },
-    async cancel(reason) {
+    async release(reason) {
       await batches.cancel(reason);
       file.free();
     },
-  }, { highWaterMark: 0 });
+  });
   return { rows, hasSchema: true, classLabels };
 }
 

@@ -6,7 +6,7 @@
 import * as aq from "arquero";
 import { tableFromIPC } from "@uwdata/flechette";
 import type { ParquetFile } from "parquet-wasm";
-import { ConfigError, DataError } from "@saeflow/core";
+import { ConfigError, DataError, resourceStream } from "@saeflow/core";
 import { openParquetFile } from "../parquet_file.ts";
 import { readManifest, type ShardManifest } from "./manifest.ts";
 import { decodeMetadata } from "./shard_metadata.ts";
@@ -82,31 +82,32 @@ export async function openShardSet(dir: string, { allowIncomplete = false } = {}
  */
 export function readShards(source: string | ShardSet, options: ShardReadOptions = {}): ReadableStream<aq.ColumnTable> {
   let files: string[] | undefined;
-  let current: { file: ParquetFile; batches: ReadableStreamDefaultReader } | undefined;
-  return new ReadableStream<aq.ColumnTable>({
-    async pull(controller) {
+  let file: ParquetFile | undefined;
+  let batches: ReadableStreamDefaultReader | undefined;
+  return resourceStream<aq.ColumnTable>({
+    async next(enqueue) {
       files ??= [...(typeof source === "string" ? await openShardSet(source, options) : source).files];
       while (true) {
-        if (!current) {
+        if (!batches) {
           const path = files.shift();
-          if (path === undefined) return controller.close();
-          const file = await openParquetFile(path);
-          current = {
-            file,
-            batches: (await file.stream({ columns: options.columns, batchSize: options.batchSize })).getReader(),
-          };
+          if (path === undefined) return false;
+          file = await openParquetFile(path);
+          batches = (await file.stream({ columns: options.columns, batchSize: options.batchSize })).getReader();
         }
-        const { done, value } = await current.batches.read();
-        if (!done) return controller.enqueue(aq.fromArrow(value.intoIPCStream()));
-        current.file.free();
-        current = undefined;
+        const { done, value } = await batches.read();
+        if (!done) {
+          enqueue(aq.fromArrow(value.intoIPCStream()));
+          return true;
+        }
+        file!.free();
+        [file, batches] = [undefined, undefined];
       }
     },
-    async cancel(reason) {
-      await current?.batches.cancel(reason);
-      current?.file.free();
+    async release(reason) {
+      await batches?.cancel(reason);
+      file?.free();
     },
-  }, { highWaterMark: 0 });
+  });
 }
 
 /**
