@@ -21,18 +21,24 @@ export interface NumberedLine {
  */
 export class LineStream extends TransformStream<string, NumberedLine> {
   constructor() {
-    let partial = "";
+    let pending: string[] = []; // pieces of a line that has not ended yet: joined once, when it ends (linear time)
     let line = 1;
+    const withoutCR = (text: string) => (text.endsWith("\r") ? text.slice(0, -1) : text);
     super({
       transform(chunk, controller) {
-        const parts = (partial + chunk).split("\n");
-        partial = parts.pop()!;
-        for (const part of parts) {
-          controller.enqueue({ text: part.endsWith("\r") ? part.slice(0, -1) : part, line: line++ });
+        let start = 0;
+        for (let end = chunk.indexOf("\n"); end !== -1; end = chunk.indexOf("\n", start)) {
+          const piece = chunk.slice(start, end);
+          const text = pending.length ? pending.join("") + piece : piece;
+          pending = [];
+          controller.enqueue({ text: withoutCR(text), line: line++ });
+          start = end + 1;
         }
+        if (start < chunk.length) pending.push(chunk.slice(start));
       },
       flush(controller) {
-        if (partial) controller.enqueue({ text: partial.endsWith("\r") ? partial.slice(0, -1) : partial, line });
+        const text = pending.join("");
+        if (text) controller.enqueue({ text: withoutCR(text), line });
       },
     });
   }

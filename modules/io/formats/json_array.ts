@@ -31,48 +31,49 @@ const [OPEN_ARRAY, CLOSE_ARRAY, OPEN_OBJECT, CLOSE_OBJECT, QUOTE, BACKSLASH, COM
 const isSpace = (b: number) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 
 /**
- * Splits the bytes of a top-level JSON array into its elements' byte slices. Structure characters are ASCII, so
- * scanning bytes is safe for any UTF-8 text inside strings.
+ * Splits the bytes of a top-level JSON array into its elements' byte slices, in one pass over each chunk (an
+ * element's bytes are joined once, when it ends). Structure characters are ASCII, so scanning bytes is safe for any
+ * UTF-8 text inside strings. Commas are checked (none missing, no trailing or doubled one); the elements themselves
+ * are checked by JSON.parse.
  */
 class JsonArraySplitStream extends TransformStream<Uint8Array, ElementSlice> {
   constructor(source: string) {
-    let buffer = new Uint8Array(0);
-    let scanned = 0; // bytes of `buffer` already scanned
-    let start = -1; // start of the element being scanned, -1 between elements
+    let pieces: Uint8Array[] | undefined; // bytes of the element being scanned, undefined between elements
     let startLine = 0;
     let depth = 0; // 0: before the array, 1: inside it, >1: inside an element
+    let expect: "first" | "value" | "separator" = "first"; // what may come next between elements
     let inString = false;
     let escaped = false;
     let line = 1;
     let index = 0;
     let ended = false;
+    let atStart = true;
 
     const fail = (problem: string): never => {
       throw new DataError(source, { line }, problem, "a JSON array of objects");
     };
-    const emit = (end: number, controller: TransformStreamDefaultController<ElementSlice>) => {
-      controller.enqueue({ bytes: buffer.slice(start, end), index: index++, line: startLine });
-      start = -1;
-    };
 
     super({
       transform(chunk, controller) {
-        const keep = start >= 0 ? start : buffer.length;
-        const next = new Uint8Array(buffer.length - keep + chunk.length);
-        next.set(buffer.subarray(keep));
-        next.set(chunk, buffer.length - keep);
-        scanned -= keep;
-        if (start >= 0) start = 0;
-        buffer = next;
-        for (let i = scanned; i < buffer.length; i++) {
-          const b = buffer[i];
+        let from = 0; // where the current element starts in this chunk
+        if (atStart && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) from = 3; // byte-order mark
+        atStart = false;
+        const emit = (end: number) => {
+          pieces!.push(chunk.subarray(from, end));
+          const bytes = pieces!.length === 1 ? pieces![0].slice() : concat(pieces!);
+          controller.enqueue({ bytes, index: index++, line: startLine });
+          pieces = undefined;
+          expect = "separator";
+        };
+        for (let i = from; i < chunk.length; i++) {
+          const b = chunk[i];
           if (b === NEWLINE) line++;
           if (inString) {
             if (escaped) escaped = false;
             else if (b === BACKSLASH) escaped = true;
             else if (b === QUOTE) {
               inString = false;
-              if (depth === 1 && start >= 0) emit(i + 1, controller); // a bare string element
+              if (depth === 1 && pieces) emit(i + 1); // a bare string element
             }
           } else if (ended) {
             if (!isSpace(b)) fail("unexpected content after the closing ]");
@@ -81,10 +82,20 @@ class JsonArraySplitStream extends TransformStream<Uint8Array, ElementSlice> {
             else if (!isSpace(b)) {
               fail(b === OPEN_OBJECT ? "the top-level JSON value is an object" : "the file does not start with [");
             }
-          } else if (depth === 1 && start < 0) {
-            if (b === CLOSE_ARRAY) ended = true;
-            else if (b !== COMMA && !isSpace(b)) {
-              start = i;
+          } else if (depth === 1 && !pieces) {
+            if (isSpace(b)) continue;
+            if (b === CLOSE_ARRAY) {
+              if (expect === "value") fail(`a comma after array element ${index - 1} is followed by ]`);
+              ended = true;
+            } else if (b === COMMA) {
+              if (expect !== "separator") {
+                fail(expect === "first" ? "the array starts with a comma" : "two commas in a row");
+              }
+              expect = "value";
+            } else {
+              if (expect === "separator") fail(`no comma between array elements ${index - 1} and ${index}`);
+              pieces = [];
+              from = i;
               startLine = line;
               if (b === OPEN_OBJECT || b === OPEN_ARRAY) depth++;
               else if (b === QUOTE) inString = true;
@@ -92,19 +103,35 @@ class JsonArraySplitStream extends TransformStream<Uint8Array, ElementSlice> {
           } else if (b === QUOTE) inString = true;
           else if (b === OPEN_OBJECT || b === OPEN_ARRAY) depth++;
           else if (b === CLOSE_OBJECT || b === CLOSE_ARRAY) {
-            if (depth === 1) { // ] ends a bare number/literal element and the array
-              emit(i, controller);
+            if (depth === 1) { // ] ends a bare number or literal, and the array
+              emit(i);
               ended = true;
-            } else if (--depth === 1) emit(i + 1, controller);
-          } else if (depth === 1 && (b === COMMA || isSpace(b))) emit(i, controller); // end of a bare number/literal
+            } else if (--depth === 1) emit(i + 1);
+          } else if (depth === 1 && (b === COMMA || isSpace(b))) { // the end of a bare number or literal
+            emit(i);
+            if (b === COMMA) expect = "value";
+          }
         }
-        scanned = buffer.length;
+        if (pieces) {
+          pieces.push(chunk.subarray(from).slice()); // the element goes on in the next chunk
+          from = 0;
+        }
       },
       flush() {
         if (!ended) fail(depth === 0 ? "the file is empty" : "the array is not closed (file truncated?)");
       },
     });
   }
+}
+
+function concat(pieces: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const piece of pieces) {
+    out.set(piece, at);
+    at += piece.length;
+  }
+  return out;
 }
 
 /**
