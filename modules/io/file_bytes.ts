@@ -2,6 +2,8 @@
  * Opening a data file as a byte stream, transparently gunzipping it when it starts with the gzip magic bytes.
  * @module
  */
+import { Duplex } from "node:stream";
+import { createGunzip } from "node:zlib";
 import { DataError } from "@saeflow/core";
 
 /** True when the file starts with the gzip magic bytes 1f 8b (whatever its name says). */
@@ -39,7 +41,7 @@ export async function openFileBytes(path: string): Promise<ReadableStream<Uint8A
   const file = await Deno.open(path);
   if (!gzip) return file.readable;
   return renameErrors(
-    file.readable.pipeThrough(new DecompressionStream("gzip")),
+    file.readable.pipeThrough(gunzipStream()),
     (error) =>
       new DataError(
         path,
@@ -49,6 +51,14 @@ export async function openFileBytes(path: string): Promise<ReadableStream<Uint8A
         { cause: error },
       ),
   );
+}
+
+/**
+ * A gzip decompressor that also reads multi-member files (`cat a.gz b.gz`, pigz, bgzip), as `zcat` does; the web
+ * DecompressionStream stops with an error after the first member.
+ */
+function gunzipStream(): ReadableWritablePair<Uint8Array, Uint8Array> {
+  return Duplex.toWeb(createGunzip()) as ReadableWritablePair<Uint8Array, Uint8Array>;
 }
 
 /** Passes `source` through, replacing the error it fails with by `rename(error)`. */

@@ -278,3 +278,17 @@ Deno.test("a mapped split column needs a value in every record", async () => {
     /s\.jsonl:2 \(record 2, column "split"\): missing value/,
   );
 });
+
+Deno.test("multi-member gzip (cat a.gz b.gz, pigz, bgzip) reads as one file", async () => {
+  await using dir = await tempDir();
+  const gzip = async (text: string) =>
+    new Uint8Array(
+      await new Response(
+        ReadableStream.from([new TextEncoder().encode(text)]).pipeThrough(new CompressionStream("gzip")),
+      ).arrayBuffer(),
+    );
+  const [first, second] = [await gzip("text,label\na,x\n"), await gzip("b,y\nc,x\n")];
+  const path = await write(dir.path, "multi.csv.gz", new Uint8Array([...first, ...second]));
+  const { records } = await read({ sources: [{ path }], fields: CSV_FIELDS });
+  assert.deepEqual(records.map((r) => [r.text, r.label]), [["a", "x"], ["b", "y"], ["c", "x"]]);
+});
