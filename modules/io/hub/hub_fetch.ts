@@ -61,7 +61,9 @@ export async function hubFetch(
     if (response.ok) return result;
     await response.body?.cancel();
     const { status } = response;
-    if (status === 401 || status === 403) throw new HubAuthError(at, status, sendsToken(at, opts), options.repoUrl);
+    if ((status === 401 || status === 403) && onEndpoint(at, opts)) {
+      throw new HubAuthError(at, status, sendsToken(at, opts), options.repoUrl);
+    }
     if (status === 404) throw new HubNotFoundError(at, options.what ?? "the requested file");
     const transient = status === 429 || status >= 500;
     if (!transient || attempt > opts.retries) {
@@ -111,7 +113,13 @@ async function followRedirects(url: string, init: RequestInit, opts: ResolvedHub
 
 /** The token goes to the Hub itself only: a CDN or any other host it redirects to must not see it. */
 function sendsToken(url: string, opts: ResolvedHubOptions): boolean {
-  return opts.token !== "" && new URL(url).origin === new URL(opts.endpoint).origin;
+  return opts.token !== "" && onEndpoint(url, opts);
+}
+
+/** A refusal from the Hub means "gated or private"; one from a CDN it redirected to (an expired signed URL, say)
+ * does not, and is reported as a failed download. */
+function onEndpoint(url: string, opts: ResolvedHubOptions): boolean {
+  return new URL(url).origin === new URL(opts.endpoint).origin;
 }
 
 /** `Retry-After` in seconds (the Hub's form); the HTTP-date form falls back to our own backoff. */

@@ -45,3 +45,16 @@ Deno.test("5xx beyond the retries, other 4xx at once, and redirect loops fail wi
   assert.equal(server.requests.length, 4, "no retry of a 400");
   await assert.rejects(hubFetch(`${server.url}/loop`, {}, options), /more than 5 redirects/);
 });
+
+Deno.test("a 403 from the CDN (an expired signed URL) is a failed download, not a gated repository", async () => {
+  await using cdn = new TestServer(() => new Response("Request has expired", { status: 403 }));
+  await using hub = new TestServer(() =>
+    new Response(null, { status: 302, headers: { location: `${cdn.url}/signed` } })
+  );
+  const { options } = testOptions(hub.url, "/unused", { token: "hf_x" });
+  await assert.rejects(
+    hubFetch(`${hub.url}/datasets/org/x/resolve/main/a.parquet`, {}, options),
+    (e) => e instanceof HubDownloadError && /HTTP 403/.test(e.message) && !/HF_TOKEN/.test(e.message),
+  );
+  assert.equal(cdn.requests.length, 1, "not retried");
+});
