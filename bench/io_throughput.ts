@@ -1,5 +1,5 @@
 /**
- * Ingest and shard-write throughput on the real shared datasets (median of 5 runs after a warm-up).
+ * Ingest and shard-write throughput on the real shared datasets (median of 9 runs after a warm-up).
  * Run: `deno run -A bench/io_throughput.ts` (part of `deno task bench`).
  */
 import { parquetWriteFile } from "hyparquet-writer";
@@ -60,7 +60,7 @@ const ingests: [string, string, DatasetSpec][] = [
 const results: Record<string, string | number>[] = [];
 for (const [name, path, spec] of ingests) {
   const records = await count(spec);
-  const ms = await medianMs(5, () => count(spec));
+  const ms = await medianMs(9, () => count(spec));
   const mb = (await Deno.stat(path)).size / 1e6;
   results.push({
     workload: name,
@@ -75,7 +75,7 @@ for (const [name, path, spec] of ingests) {
 const featureRows = Array.from({ length: 10_000 }, (_, i) => syntheticRow(i));
 let written = 0;
 let bytes = 0;
-const ms = await medianMs(5, async () => {
+const ms = await medianMs(9, async () => {
   const dir = `${work}/shards-${written++}`;
   const writer = await ShardWriter.open({
     dir,
