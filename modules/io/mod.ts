@@ -44,7 +44,7 @@ export { HubAuthError, HubDownloadError, HubError, HubNotFoundError, HubOfflineE
 export { hubFetch } from "./hub/hub_fetch.ts";
 export { type DownloadOptions, downloadToCache } from "./hub/hub_download.ts";
 export { type HubDataset, type HubDatasetRef, resolveHubDataset } from "./hub/hub_dataset.ts";
-export { Utf8CheckStream } from "./utf8_check.ts";
+export { type InvalidByte, Utf8CheckStream } from "./utf8_check.ts";
 export { LineStream, type NumberedLine } from "./lines.ts";
 export type { FeatureRow, ShardLayout } from "./shards/feature_row.ts";
 export { decodeMetadata, METADATA_KEY, type ShardMetadata, type ShardProvenance } from "./shards/shard_metadata.ts";

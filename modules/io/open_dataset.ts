@@ -124,7 +124,7 @@ async function openDataset<R>(spec: DatasetSpec, mapper: Mapper<R>): Promise<Ope
   async function* parts(): AsyncGenerator<ReadableStream<R>> {
     for (const [index, source] of spec.sources.entries()) {
       for (const file of await sourceFiles(source, prefixes[index], spec, opened)) {
-        const rows = await readRows(file, source, spec, bad, columns);
+        const rows = await readRows(file, source, spec, columns);
         const options = {
           fields: spec.fields,
           labels,
@@ -170,22 +170,21 @@ function readRows(
   file: SourceFile,
   source: SourceSpec,
   spec: DatasetSpec,
-  bad: BadRecords,
   columns: string[],
 ): Promise<RowSource> {
   switch (file.format) {
     case "csv":
-      return readCsv(file.path, spec.csv ?? {}, bad);
+      return readCsv(file.path, spec.csv);
     case "tsv":
-      return readCsv(file.path, { delimiter: "\t", ...spec.csv }, bad);
+      return readCsv(file.path, { delimiter: "\t", ...spec.csv });
     case "jsonl":
-      return readJsonl(file.path, bad);
+      return readJsonl(file.path);
     case "json":
-      return readJsonArray(file.path, bad);
+      return readJsonArray(file.path);
     case "parquet":
       return readParquet(file.path, { columns });
     case "lines":
-      return readLineFiles(file.path, source.labelsPath, bad);
+      return readLineFiles(file.path, source.labelsPath);
   }
 }
 

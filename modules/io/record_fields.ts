@@ -71,19 +71,26 @@ export class RecordFields {
    */
   map(row: RawRow, problem?: { error: DataError; kind: string }): CommonFields | undefined {
     const { fields, labels, split, meta, keep, idPrefix, bad, ids } = this.options;
-    if (!this.#checkedColumns) this.#checkColumns(row);
+    if (!this.#checkedColumns && !row.problem) this.#checkColumns(row);
     const where = { line: row.line, row: row.row + 1 };
     const fail = (problem: string, kind: string, expected?: string, column?: string) => {
       bad.handle(new DataError(row.source, { ...where, column }, problem, expected), kind);
       return undefined;
     };
-    if (this.source.badLines?.size) {
-      for (let line = row.line ?? 0; line <= (row.endLine ?? row.line ?? -1); line++) {
-        if (this.source.badLines.has(line)) {
-          return fail("invalid UTF-8 bytes (replaced by U+FFFD)", "invalid UTF-8", "UTF-8 text");
-        }
+    for (let line = row.line ?? 0; this.source.invalidUtf8?.size && line <= (row.endLine ?? -1); line++) {
+      const invalid = this.source.invalidUtf8.get(line);
+      if (invalid) {
+        const { source, byte, offset } = invalid;
+        const error = new DataError(
+          source,
+          { ...where, row: source === row.source ? where.row : undefined, line },
+          `invalid UTF-8 byte 0x${byte.toString(16).padStart(2, "0")} at byte offset ${offset}`,
+          "UTF-8 text (convert the file first, e.g. `iconv -f latin1 -t utf-8`)",
+        );
+        return void bad.handle(error, "invalid UTF-8");
       }
     }
+    if (row.problem) return void bad.handle(row.problem.error, row.problem.kind);
     for (const column of this.required) {
       const value = row.fields[column];
       if (value === undefined || value === null || (typeof value === "string" && value.trim() === "")) {

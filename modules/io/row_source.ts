@@ -1,4 +1,5 @@
 import type { RawRow } from "./raw_row.ts";
+import type { InvalidByte } from "./utf8_check.ts";
 
 /** What a format reader returns: the rows, plus what the file says about its columns. */
 export interface RowSource {
@@ -8,8 +9,8 @@ export interface RowSource {
    * missing column, reported once as a structural error instead of once per row.
    */
   hasSchema: boolean;
-  /** Lines holding invalid UTF-8 that were replaced (skip mode), so the records on them can be skipped. */
-  badLines?: Set<number>;
+  /** Invalid UTF-8 found (and replaced) by line: the records on those lines fail or are skipped. */
+  invalidUtf8?: Map<number, InvalidByte>;
   /** Class names the file declares for label columns (Hugging Face `ClassLabel` features in Parquet metadata). */
   classLabels?: Record<string, string[]>;
 }

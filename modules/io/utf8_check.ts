@@ -3,38 +3,44 @@
  * without a position; a user fixing a 2 GB file needs the line.
  * @module
  */
-import { DataError } from "@saeflow/core";
+
+/** The first invalid byte found on a line. */
+export interface InvalidByte {
+  /** File it is in. */
+  source: string;
+  byte: number;
+  /** Byte offset in the file. */
+  offset: number;
+}
 
 /** Options for {@link Utf8CheckStream}. */
 export interface Utf8CheckOptions {
-  /** File name used in errors. */
+  /** File name recorded with each invalid byte. */
   source: string;
-  /**
-   * `error` (default): the first invalid byte fails the stream with a DataError naming line and byte offset.
-   * `replace`: invalid bytes become U+FFFD (EF BF BD) and their lines are collected in `badLines`, so that a reader
-   * can skip the records on them and count the skips.
-   */
-  onInvalid?: "error" | "replace";
+  /** Where invalid bytes are recorded, by 1-based line (default: a new map); parallel files can share one. */
+  invalid?: Map<number, InvalidByte>;
 }
 
 const REPLACEMENT = [0xef, 0xbf, 0xbd];
 
 /**
- * Passes UTF-8 bytes through after checking them. Chunks are re-cut so that no multi-byte sequence is split
- * between two output chunks.
+ * Passes UTF-8 bytes through, replacing invalid bytes by U+FFFD (EF BF BD) and recording the first one of each line
+ * in `invalid`. It never fails the stream itself: the record mapper, the last stage, fails or skips the record that
+ * holds the bytes, after every record before it has been delivered (a stream error here would drop the rest of the
+ * chunk). Chunks are re-cut so that no multi-byte sequence is split between two output chunks.
  *
  * @example
  * ```ts
- * const checked = (await Deno.open("data.csv")).readable.pipeThrough(new Utf8CheckStream({ source: "data.csv" }));
+ * const check = new Utf8CheckStream({ source: "data.csv" });
+ * const bytes = (await Deno.open("data.csv")).readable.pipeThrough(check);
+ * // … after reading: check.invalid.get(12) → { source: "data.csv", byte: 0xff, offset: 4711 }
  * ```
  */
 export class Utf8CheckStream extends TransformStream<Uint8Array, Uint8Array> {
-  /** 1-based lines that held invalid bytes (filled in `replace` mode). */
-  readonly badLines: Set<number>;
+  readonly invalid: Map<number, InvalidByte>;
 
-  constructor({ source, onInvalid = "error" }: Utf8CheckOptions) {
+  constructor({ source, invalid = new Map() }: Utf8CheckOptions) {
     const validator = new TextDecoder("utf-8", { fatal: true });
-    const badLines = new Set<number>();
     let carry = new Uint8Array(0); // an incomplete multi-byte sequence at the end of the previous chunk
     let line = 1; // line at the start of the next body
     let offset = 0; // byte offset of the next body in the file
@@ -44,18 +50,12 @@ export class Utf8CheckStream extends TransformStream<Uint8Array, Uint8Array> {
       try {
         validator.decode(body);
       } catch {
-        const invalid = invalidUtf8Offsets(body);
-        if (onInvalid === "error") {
-          const at = invalid[0];
-          throw new DataError(
-            source,
-            { line: line + countNewlines(body, at) },
-            `invalid UTF-8 byte 0x${body[at].toString(16).padStart(2, "0")} at byte offset ${offset + at}`,
-            "UTF-8 text (convert the file first, e.g. `iconv -f latin1 -t utf-8`)",
-          );
+        const bad = invalidUtf8Offsets(body);
+        for (const at of bad) {
+          const badLine = line + countNewlines(body, at);
+          if (!invalid.has(badLine)) invalid.set(badLine, { source, byte: body[at], offset: offset + at });
         }
-        for (const at of invalid) badLines.add(line + countNewlines(body, at));
-        out = replaceInvalid(body, invalid);
+        out = replaceInvalid(body, bad);
       }
       line += countNewlines(body, body.length);
       offset += body.length;
@@ -75,7 +75,7 @@ export class Utf8CheckStream extends TransformStream<Uint8Array, Uint8Array> {
         if (carry.length) controller.enqueue(check(carry));
       },
     });
-    this.badLines = badLines;
+    this.invalid = invalid;
   }
 }
 

@@ -103,7 +103,9 @@ Deno.test("non-UTF-8 bytes in a real file: error names line and byte offset; ski
   };
   await rejectsWith(
     spec,
-    new RegExp(`latin\\.tsv:100: invalid UTF-8 byte 0xff at byte offset ${offset}; expected UTF-8 text`),
+    new RegExp(
+      `latin\\.tsv:100 \\(record 100\\): invalid UTF-8 byte 0xff at byte offset ${offset}; expected UTF-8 text`,
+    ),
   );
   const { records, bad } = await read({ ...spec, onBad: "skip" });
   assert.equal(records.length, lines.filter(Boolean).length - 1);
@@ -114,9 +116,9 @@ Deno.test("non-UTF-8 bytes in a real file: error names line and byte offset; ski
 
 Deno.test("a truncated UTF-8 sequence at the end of the file is invalid too", async () => {
   await using dir = await tempDir();
-  const bytes = new TextEncoder().encode('{"text":"caf\u00e9","label":"x"}\n{"text":"x');
-  const path = await write(dir.path, "cut.jsonl", new Uint8Array([...bytes, 0xc3]));
-  await rejectsWith({ sources: [{ path }], fields: CSV_FIELDS }, /cut\.jsonl:2: invalid UTF-8 byte 0xc3/);
+  const bytes = new TextEncoder().encode("text,label\ncaf\u00e9,x\nend,");
+  const path = await write(dir.path, "cut.csv", new Uint8Array([...bytes, 0xc3]));
+  await rejectsWith({ sources: [{ path }], fields: CSV_FIELDS }, /cut\.csv:3 \(record 2\): invalid UTF-8 byte 0xc3/);
 });
 
 Deno.test("empty files, header-only files and empty arrays fail with 'no records'", async () => {
@@ -177,7 +179,10 @@ Deno.test("a label outside the label map names the value and the accepted ones",
 Deno.test("invalid JSON lines and non-object elements name their line", async () => {
   await using dir = await tempDir();
   const jsonl = await write(dir.path, "x.jsonl", '{"text":"a"}\n{"text": oops}\n[1]\n{"text":"b"}\n');
-  await rejectsWith({ sources: [{ path: jsonl }], fields: { text: "text" } }, /x\.jsonl:2: invalid JSON/);
+  await rejectsWith(
+    { sources: [{ path: jsonl }], fields: { text: "text" } },
+    /x\.jsonl:2: line is not valid JSON/,
+  );
   const { records, bad } = await read({ sources: [{ path: jsonl }], fields: { text: "text" }, onBad: "skip" });
   assert.deepEqual(records.map((r) => r.text), ["a", "b"]);
   assert.deepEqual(bad.toJSON().byKind, { "invalid JSON": 1, "not an object": 1 });
@@ -230,16 +235,22 @@ Deno.test("CSV record lines stay exact across blank lines, CRLF inside quotes an
     "lines.csv",
     '\r\ntext,label\r\n1,x\r\n\r\n\r\n"multi\r\nline",y\r\n2,y,extra\r\n\r\n3,z\r\n"open,z\r\n',
   );
-  const { readCsv, BadRecords } = await import("@saeflow/io");
-  const bad = new BadRecords("skip");
-  const rows = await Array.fromAsync((await readCsv(path, {}, bad)).rows);
-  assert.deepEqual(rows.map((r) => [r.fields.text, r.line, r.endLine]), [["1", 3, 3], ["multi\r\nline", 6, 7], [
-    "3",
-    10,
-    10,
+  const { readCsv } = await import("@saeflow/io");
+  const rows = await Array.fromAsync((await readCsv(path)).rows);
+  const where = (
+    r: { fields: Record<string, unknown>; line?: number; endLine?: number; problem?: unknown },
+  ) => [r.problem ? "problem" : r.fields.text, r.line, r.endLine];
+  assert.deepEqual(rows.map(where), [["1", 3, 3], ["multi\r\nline", 6, 7], ["problem", 8, 8], ["3", 10, 10], [
+    "problem",
+    11,
+    11,
   ]]);
+  const { bad } = await read({ sources: [{ path }], fields: CSV_FIELDS, onBad: "skip" });
   assert.equal(bad.total, 2);
-  assert.match(bad.examples[0], /lines\.csv:8: malformed CSV row \(CSV_RECORD_INCONSISTENT_COLUMNS\)/);
+  assert.match(
+    bad.examples[0],
+    /lines\.csv:8: malformed CSV row \(CSV_RECORD_INCONSISTENT_COLUMNS\): Invalid Record Length: columns length is 2, got 3;/,
+  );
   assert.match(bad.examples[1], /lines\.csv:11: malformed CSV row \(CSV_QUOTE_NOT_CLOSED\)/);
 });
 
@@ -250,7 +261,11 @@ Deno.test("skip mode blames only the bad row for its invalid bytes, never the go
   const path = await write(dir.path, "mixed.csv", bytes);
   const { records, bad } = await read({ sources: [{ path }], fields: CSV_FIELDS, onBad: "skip" });
   assert.deepEqual(records.map((r) => r.text), ["good1", "good2", "good3"]);
-  assert.deepEqual(bad.toJSON().byKind, { "malformed row": 1 });
+  assert.deepEqual(
+    bad.toJSON().byKind,
+    { "invalid UTF-8": 1 },
+    "one bad row, counted once (its bytes explain it first)",
+  );
 });
 
 Deno.test("failing readers close their files (no descriptor leaks on the error paths)", async () => {

@@ -4,7 +4,6 @@
  */
 import assert from "node:assert/strict";
 import { openImageDataset, openTextDataset, readParquet } from "@saeflow/io";
-import { BadRecords } from "@saeflow/io";
 import { parquetWriteFile } from "hyparquet-writer";
 import { python, sharedData, tempDir } from "../helpers.ts";
 
@@ -39,9 +38,7 @@ for (
 }
 
 Deno.test("COLD's bare-BOM first header is read as an empty column name, not as garbage", async () => {
-  const { rows } = await import("@saeflow/io").then((io) =>
-    io.readCsv(sharedData("cold-chinese-offensive/dev.csv"), {}, new BadRecords())
-  );
+  const { rows } = await import("@saeflow/io").then((io) => io.readCsv(sharedData("cold-chinese-offensive/dev.csv")));
   const first = (await rows.getReader().read()).value!;
   assert.deepEqual(Object.keys(first.fields), ["", "split", "topic", "label", "TEXT"]);
   assert.equal(first.line, 2);
@@ -152,7 +149,7 @@ print(len(rows))`,
 
 Deno.test("gzip CSV without a header (sklearn digits): 1,797 rows of 65 columns", async () => {
   const { rows } = await import("@saeflow/io").then((io) =>
-    io.readCsv(sharedData("sklearn-digits/digits.csv.gz"), { header: false }, new BadRecords())
+    io.readCsv(sharedData("sklearn-digits/digits.csv.gz"), { header: false })
   );
   const all = await Array.fromAsync(rows);
   assert.equal(all.length, 1797);

@@ -1,7 +1,7 @@
 /** Edge cases of the line splitter and the JSON-array splitter: chunk boundaries, BOM, commas, very long records. */
 import assert from "node:assert/strict";
 import { DataError } from "@saeflow/core";
-import { BadRecords, LineStream, readJsonArray } from "@saeflow/io";
+import { LineStream, readJsonArray } from "@saeflow/io";
 import { tempDir } from "../helpers.ts";
 
 async function lines(chunks: string[]) {
@@ -33,7 +33,7 @@ Deno.test("LineStream and the JSON-array splitter stay linear on very long recor
   const array = async (mb: number) => {
     const path = `${dir.path}/${mb}.json`;
     await Deno.writeTextFile(path, `[{"text": "${"y".repeat(mb * 2 ** 20)}"}]`);
-    return time(async () => Array.fromAsync((await readJsonArray(path, new BadRecords())).rows));
+    return time(async () => Array.fromAsync((await readJsonArray(path)).rows));
   };
   const smallArray = await array(4);
   const bigArray = await array(32);
@@ -48,15 +48,20 @@ Deno.test("JSON arrays: a BOM is fine; a missing, trailing, leading or doubled c
   const read = async (name: string, text: string) => {
     const path = `${dir.path}/${name}`;
     await Deno.writeTextFile(path, text);
-    return (await Array.fromAsync((await readJsonArray(path, new BadRecords())).rows)).map((r) => r.fields);
+    return (await Array.fromAsync((await readJsonArray(path)).rows)).map((r) => r.fields);
   };
   assert.deepEqual(await read("bom.json", '\ufeff[{"a": 1},\n {"a": 2}]'), [{ a: 1 }, { a: 2 }]);
-  const skipped = new BadRecords("skip");
   const path = `${dir.path}/bare.json`;
   await Deno.writeTextFile(path, '[{"a": [1, {"b": "]}"}]}, 2 , "x",{"c":null}, true]');
-  const rows = await Array.fromAsync((await readJsonArray(path, skipped)).rows);
-  assert.deepEqual(rows.map((r) => [r.row, r.fields]), [[0, { a: [1, { b: "]}" }] }], [3, { c: null }]]);
-  assert.deepEqual(skipped.toJSON().byKind, { "not an object": 3 });
+  const rows = await Array.fromAsync((await readJsonArray(path)).rows);
+  assert.deepEqual(rows.map((r) => [r.row, r.problem?.kind ?? r.fields]), [
+    [0, { a: [1, { b: "]}" }] }],
+    [1, "not an object"],
+    [2, "not an object"],
+    [3, { c: null }],
+    [4, "not an object"],
+  ]);
+  assert.match(rows[1].problem!.error.message, /bare\.json:1: array element 1 holds 2; expected a JSON object/);
   const cases: [string, RegExp][] = [
     ['[{"a": 1}\n {"a": 2}]', /:2: no comma between array elements 0 and 1/],
     ['[{"a": 1},\n]', /:2: a comma after array element 0 is followed by \]/],

@@ -133,3 +133,64 @@ Deno.test("a bad row deep in the file fails naming its line, keeps the finished 
   assert.equal((await run(args(clean.path))).code, 0);
   assert.deepEqual((await loadShards(out)).objects(), (await loadShards(clean.path)).objects());
 });
+
+/** Ways to spoil line 251 of a real CSV (line index 250), each with the error it must give. */
+const SPOILERS: [string, (lines: string[], at: number) => Uint8Array, RegExp][] = [
+  ["invalid UTF-8", (lines, at) => {
+    const bytes = new TextEncoder().encode(lines.join("\n"));
+    bytes[new TextEncoder().encode(lines.slice(0, at).join("\n")).length + 1] = 0xff; // first byte of the line
+    return bytes;
+  }, /x\.csv:251 \(record 250\): invalid UTF-8 byte 0xff/],
+  [
+    "a duplicate id",
+    (lines, at) => edit(lines, at, () => lines[5]),
+    /x\.csv:251 \(record 250, column "id"\): duplicate id "5"/,
+  ],
+  [
+    "a label outside the map",
+    (lines, at) => edit(lines, at, (l) => l.replace(/,(safe|unsafe),/, ",maybe,")),
+    /x\.csv:251 .*label "maybe" is not in the label map/,
+  ],
+  [
+    "a missing value",
+    (lines, at) => edit(lines, at, (l) => l.replace(/^(\d+),[^,]*,/, "$1,,")),
+    /x\.csv:251 \(record 250, column "prompt"\): empty value/,
+  ],
+];
+
+function edit(lines: string[], at: number, change: (line: string) => string): Uint8Array {
+  const changed = change(lines[at]);
+  assert.notEqual(changed, lines[at], "the spoiler applies to this line");
+  return new TextEncoder().encode([...lines.slice(0, at), changed, ...lines.slice(at + 1)].join("\n"));
+}
+
+for (const [kind, spoil, message] of SPOILERS) {
+  Deno.test(`${kind} at line 251 fails naming it and keeps the two finished shards before it`, async () => {
+    await using dir = await tempDir();
+    const lines = (await Deno.readTextFile(sharedData("xstest/xstest_prompts.csv"))).split("\n");
+    const csv = `${dir.path}/x.csv`;
+    await Deno.writeFile(csv, spoil(lines, 250));
+    const out = `${dir.path}/shards`;
+    const result = await run([
+      "--dataset",
+      csv,
+      "--text-field",
+      "prompt",
+      "--label-field",
+      "label",
+      "--id-field",
+      "id",
+      "--label-map",
+      '{"safe": "safe", "unsafe": "unsafe"}',
+      "--out",
+      out,
+      "--shard-size",
+      "100",
+    ]);
+    assert.equal(result.code, 1, result.err);
+    assert.match(result.err, message);
+    const partial = await openShardSet(out, { allowIncomplete: true });
+    assert.equal(partial.manifest.records, 200);
+    assert.ok(!(await Array.fromAsync(Deno.readDir(out))).some((e) => e.name.endsWith(".tmp")));
+  });
+}

@@ -5,7 +5,6 @@
 import { Buffer } from "node:buffer";
 import { type Options, parse } from "csv-parse/stream";
 import { DataError } from "@saeflow/core";
-import type { BadRecords } from "../bad_records.ts";
 import { openFileBytes, renameErrors } from "../file_bytes.ts";
 import { LineIndex } from "../line_index.ts";
 import type { RawRow } from "../raw_row.ts";
@@ -43,35 +42,38 @@ function isCsvError(error: unknown): error is CsvErrorLike {
 }
 
 /**
- * Streams the rows of a CSV/TSV file (gzip too). Malformed rows (unclosed quote, wrong field count) fail with the
- * file and line, or are counted and skipped when `bad.mode` is `skip`.
+ * Streams the rows of a CSV/TSV file (gzip too). A malformed row (unclosed quote, wrong field count) comes through in
+ * its place as a row with a `problem` naming the file and the line where the row starts.
  *
  * @example
  * ```ts
- * const { rows } = await readCsv("train.csv", {}, new BadRecords());
+ * const { rows } = await readCsv("train.csv");
  * for await (const row of rows) console.log(row.line, row.fields.prompt);
  * ```
  */
-export async function readCsv(path: string, options: CsvOptions, bad: BadRecords): Promise<RowSource> {
+export async function readCsv(path: string, options: CsvOptions = {}): Promise<RowSource> {
   const tsv = options.delimiter === "\t";
   const header = options.header ?? true;
-  const check = new Utf8CheckStream({ source: path, onInvalid: bad.mode === "skip" ? "replace" : "error" });
+  const check = new Utf8CheckStream({ source: path });
   // `line` is where the failing record starts: an unclosed quote, for one, is only noticed at the end of the file.
   const describe = (error: CsvErrorLike, line: number | undefined) =>
     new DataError(
       path,
       { line },
-      `malformed ${tsv ? "TSV" : "CSV"} row (${error.code ?? "parse error"}): ${error.message}`,
+      // csv-parse's text names its own line count, which drifts: ours is in the location
+      `malformed ${tsv ? "TSV" : "CSV"} row (${error.code ?? "parse error"}): ${
+        error.message.replace(/,? (on|at) line \d+/g, "")
+      }`,
       options.columnNames || header
         ? "every row to have the header's fields, quotes closed"
         : "well-formed delimited rows",
     );
 
   // csv-parse's stream errors itself at the end of the chunk it is parsing, which drops the good records it already
-  // parsed from that chunk. So it always runs in skip mode; in error mode the first bad row is held back and raised
-  // once every record before it has been passed on. Lines come from our own index of the bytes: csv-parse's `bytes`
-  // are exact where its line counts are not. Records and skips are reported in file order, so lines are computed
-  // in its callbacks.
+  // parsed from that chunk. So it always runs in skip mode, and each malformed row is passed on in its place as a row
+  // with a problem, for the record mapper to fail on or skip. Lines come from our own index of the bytes:
+  // csv-parse's `bytes` are exact where its line counts are not. Records and skips are reported in file order, so
+  // lines are computed in its callbacks.
   const lines = new LineIndex();
   let lastLine = 0; // last line of the previous record, or of the header
   const span = (endByte: number) => {
@@ -81,7 +83,7 @@ export async function readCsv(path: string, options: CsvOptions, bad: BadRecords
     lines.release(line);
     return { line, endLine: lastLine };
   };
-  let held: { error: DataError; recordsBefore: number } | undefined;
+  const malformed: RawRow[] = []; // found by the parser, not yet passed on (they go after the records before them)
   let records = 0;
   const parser = parse({
     bom: true,
@@ -99,9 +101,8 @@ export async function readCsv(path: string, options: CsvOptions, bad: BadRecords
     on_skip: (error) => {
       if (!error) return undefined;
       const where = span((error as { bytes?: number }).bytes ?? 0);
-      const described = describe(error, where.line);
-      if (bad.mode === "skip") bad.handle(described, "malformed row");
-      else held ??= { error: described, recordsBefore: records };
+      const problem = { error: describe(error, where.line), kind: "malformed row" };
+      malformed.push({ fields: {}, source: path, row: records, ...where, problem });
       return undefined;
     },
   });
@@ -121,18 +122,18 @@ export async function readCsv(path: string, options: CsvOptions, bad: BadRecords
       .pipeThrough(
         new TransformStream<ParsedRecord, RawRow>({
           transform({ record, index, line, endLine }, controller) {
-            if (held && index >= held.recordsBefore) throw held.error;
+            while (malformed.length && malformed[0].row <= index) controller.enqueue(malformed.shift()!);
             const fields = Array.isArray(record)
               ? Object.fromEntries(record.map((v, i) => [String(i), v]))
               : record as Record<string, unknown>;
             controller.enqueue({ fields, source: path, row: index, line, endLine });
           },
-          flush() {
-            if (held) throw held.error;
+          flush(controller) {
+            for (const row of malformed) controller.enqueue(row);
           },
         }),
       ),
     (error) => isCsvError(error) ? describe(error, error.lines) : error,
   );
-  return { rows, hasSchema: header || options.columnNames !== undefined, badLines: check.badLines };
+  return { rows, hasSchema: header || options.columnNames !== undefined, invalidUtf8: check.invalid };
 }

@@ -5,8 +5,8 @@
  * @module
  */
 import { DataError } from "@saeflow/core";
-import type { BadRecords } from "../bad_records.ts";
 import { openFileBytes } from "../file_bytes.ts";
+import { parseJsonObject } from "./json_object.ts";
 import type { RawRow } from "../raw_row.ts";
 import type { RowSource } from "../row_source.ts";
 import { Utf8CheckStream } from "../utf8_check.ts";
@@ -135,16 +135,17 @@ function concat(pieces: Uint8Array[]): Uint8Array {
 }
 
 /**
- * Streams the elements of a top-level JSON array (gzip too). Broken JSON fails with its line; an element that is not
- * an object fails or, when `bad.mode` is `skip`, is counted and skipped (as is an element that does not parse).
+ * Streams the elements of a top-level JSON array (gzip too). A broken array (a missing comma, say) fails with its
+ * line; an element that does not parse or is not an object comes through as a row with a `problem`, for the record
+ * mapper to fail on or skip.
  *
  * @example
  * ```ts
- * const { rows } = await readJsonArray("node_modules/sentiment/test/fixtures/amazon.json", new BadRecords());
+ * const { rows } = await readJsonArray("node_modules/sentiment/test/fixtures/amazon.json");
  * ```
  */
-export async function readJsonArray(path: string, bad: BadRecords): Promise<RowSource> {
-  const check = new Utf8CheckStream({ source: path, onInvalid: bad.mode === "skip" ? "replace" : "error" });
+export async function readJsonArray(path: string): Promise<RowSource> {
+  const check = new Utf8CheckStream({ source: path });
   const decoder = new TextDecoder();
   const rows = (await openFileBytes(path))
     .pipeThrough(check)
@@ -154,29 +155,10 @@ export async function readJsonArray(path: string, bad: BadRecords): Promise<RowS
         transform({ bytes, index, line }, controller) {
           const text = decoder.decode(bytes);
           const endLine = line + (text.match(/\n/g)?.length ?? 0);
-          let value: unknown;
-          try {
-            value = JSON.parse(text);
-          } catch (error) {
-            return bad.handle(
-              new DataError(
-                path,
-                { line },
-                `array element ${index} is not valid JSON (${(error as Error).message})`,
-                "a JSON array of objects",
-              ),
-              "invalid JSON",
-            );
-          }
-          if (value === null || typeof value !== "object" || Array.isArray(value)) {
-            return bad.handle(
-              new DataError(path, { line }, `array element ${index} is ${JSON.stringify(value)}`, "an object"),
-              "not an object",
-            );
-          }
-          controller.enqueue({ fields: value as Record<string, unknown>, source: path, row: index, line, endLine });
+          const record = parseJsonObject(text, path, line, `array element ${index}`);
+          controller.enqueue({ ...record, source: path, row: index, line, endLine });
         },
       }),
     );
-  return { rows, hasSchema: false, badLines: check.badLines };
+  return { rows, hasSchema: false, invalidUtf8: check.invalid };
 }

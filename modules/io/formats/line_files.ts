@@ -7,8 +7,7 @@ import { openFileBytes } from "../file_bytes.ts";
 import { LineStream, type NumberedLine } from "../lines.ts";
 import type { RawRow } from "../raw_row.ts";
 import type { RowSource } from "../row_source.ts";
-import { Utf8CheckStream } from "../utf8_check.ts";
-import type { BadRecords } from "../bad_records.ts";
+import { type InvalidByte, Utf8CheckStream } from "../utf8_check.ts";
 
 /**
  * Streams `{ text, label }` rows from a text file and an optional labels file read in lockstep. Files of different
@@ -16,23 +15,19 @@ import type { BadRecords } from "../bad_records.ts";
  *
  * @example
  * ```ts
- * const { rows } = await readLineFiles("xlm-t-sentiment/english/test_text.txt", "xlm-t-sentiment/english/test_labels.txt", new BadRecords());
+ * const { rows } = await readLineFiles("xlm-t-sentiment/english/test_text.txt", "xlm-t-sentiment/english/test_labels.txt");
  * ```
  */
 export async function readLineFiles(
   textPath: string,
   labelsPath: string | undefined,
-  bad: BadRecords,
 ): Promise<RowSource> {
-  const onInvalid = bad.mode === "skip" ? "replace" : "error";
-  const textCheck = new Utf8CheckStream({ source: textPath, onInvalid });
+  const invalid = new Map<number, InvalidByte>(); // both files' invalid bytes, by line (a line is a record of both)
   const lines = async (path: string, check: Utf8CheckStream) =>
     (await openFileBytes(path)).pipeThrough(check).pipeThrough(new TextDecoderStream()).pipeThrough(new LineStream())
       .getReader();
-  const texts = await lines(textPath, textCheck);
-  const labels = labelsPath
-    ? await lines(labelsPath, new Utf8CheckStream({ source: labelsPath, onInvalid: "error" }))
-    : undefined;
+  const texts = await lines(textPath, new Utf8CheckStream({ source: textPath, invalid }));
+  const labels = labelsPath ? await lines(labelsPath, new Utf8CheckStream({ source: labelsPath, invalid })) : undefined;
 
   const rows = resourceStream<RawRow>({
     async next(enqueue) {
@@ -56,5 +51,5 @@ export async function readLineFiles(
     },
     release: (reason) => Promise.all([texts.cancel(reason), labels?.cancel(reason)]),
   });
-  return { rows, hasSchema: true, badLines: textCheck.badLines };
+  return { rows, hasSchema: true, invalidUtf8: invalid };
 }
