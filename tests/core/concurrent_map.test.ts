@@ -82,7 +82,7 @@ Deno.test("a bursty source gets its results at once, not when the next burst arr
   const out = source.pipeThrough(new ConcurrentMapStream(async (x: number) => (await sleep(5), x), { concurrency: 4 }));
   for await (const _ of out) arrivals.push(performance.now() - start);
   assert.equal(arrivals.length, 3);
-  assert.ok(arrivals[2] < 500, `results arrived after ${arrivals.map(Math.round)} ms`);
+  assert.ok(arrivals[2] < 800, `results arrived after ${arrivals.map(Math.round)} ms (the source went quiet for 1000)`);
 });
 
 Deno.test("a failure surfaces at once and stops new calls while the source is still producing", async () => {
@@ -103,6 +103,6 @@ Deno.test("a failure surfaces at once and stops new calls while the source is st
     }, { concurrency: 4 }),
   );
   await assert.rejects(Array.fromAsync(stream), /first record broken/);
-  assert.ok(performance.now() - start < 300, `error took ${Math.round(performance.now() - start)} ms`);
+  assert.ok(performance.now() - start < 1000, `error took ${Math.round(performance.now() - start)} ms`);
   assert.ok(started <= 2, `${started} calls started`);
 });

@@ -273,16 +273,20 @@ Deno.test("failing readers close their files (no descriptor leaks on the error p
   const text = await write(dir.path, "t.txt", "some text\n".repeat(100_000)); // not at EOF when the error comes
   const labels = await write(dir.path, "l.txt", "0\n");
   const parquet = await write(dir.path, "p.parquet", "PAR1 not really");
-  const openFiles = async () => (await Array.fromAsync(Deno.readDir("/proc/self/fd"))).length;
+  const openFiles = async () => {
+    await new Promise((r) => setTimeout(r, 50)); // let closes already under way finish
+    return (await Array.fromAsync(Deno.readDir("/proc/self/fd"))).length;
+  };
   const before = await openFiles();
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 20; i++) {
     await assert.rejects(
       read({ sources: [{ path: text, labelsPath: labels }], fields: CSV_FIELDS }),
       /ends before line 2/,
     );
     await assert.rejects(read({ sources: [{ path: parquet }], fields: CSV_FIELDS }), /not a readable Parquet file/);
   }
-  assert.equal(await openFiles(), before);
+  // A leak costs a descriptor per failed read (+20 here); a couple of unrelated ones may come and go meanwhile.
+  assert.ok((await openFiles()) - before < 5, `${(await openFiles()) - before} more descriptors open`);
 });
 
 Deno.test("a mapped split column needs a value in every record", async () => {

@@ -27,7 +27,10 @@ Deno.test("LineStream and the JSON-array splitter stay linear on very long recor
   const chunks = (mb: number) => Array.from({ length: mb * 16 }, () => "x".repeat(64 * 1024));
   const small = await time(() => lines(chunks(4)));
   const big = await time(() => lines(chunks(32)));
-  assert.ok(big < small * 16, `a 32 MB line took ${big.toFixed(0)} ms, a 4 MB one ${small.toFixed(0)} ms`);
+  assert.ok(
+    big < small * 24, // linear: ×8; the quadratic version took ×86
+    `a 32 MB line took ${big.toFixed(0)} ms, a 4 MB one ${small.toFixed(0)} ms`,
+  );
 
   await using dir = await tempDir();
   const array = async (mb: number) => {
