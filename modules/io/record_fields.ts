@@ -66,10 +66,10 @@ export class RecordFields {
 
   /**
    * The common fields of `row`, or undefined when the row is bad and the policy skips it (otherwise it throws).
-   * `problem` is a record-kind-specific fault (say, an unreadable image) found by the caller, reported after the
-   * required columns were checked and before the id is taken.
+   * Problems are reported in this order: invalid UTF-8 on the row's lines, the row's own `problem` (from the reader,
+   * or the record kind: an unreadable image), a missing value, a label outside the map, a duplicate id.
    */
-  map(row: RawRow, problem?: { error: DataError; kind: string }): CommonFields | undefined {
+  map(row: RawRow): CommonFields | undefined {
     const { fields, labels, split, meta, keep, idPrefix, bad, ids } = this.options;
     if (!this.#checkedColumns && !row.problem) this.#checkColumns(row);
     const where = { line: row.line, row: row.row + 1 };
@@ -102,7 +102,6 @@ export class RecordFields {
         );
       }
     }
-    if (problem) return void bad.handle(problem.error, problem.kind);
 
     const id = fields.id !== undefined
       ? String(row.fields[fields.id])

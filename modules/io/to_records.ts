@@ -60,7 +60,7 @@ export class RowsToImageRecords extends TransformStream<RawRow, ImageRecord> {
         const found = typeof relative === "string" && relative.trim()
           ? await readImage(row, baseDir, relative, imageColumn)
           : undefined;
-        const fields = common.map(row, found && "error" in found ? found : undefined);
+        const fields = common.map(found && "error" in found ? { ...row, problem: found } : row);
         if (fields && found && "image" in found) {
           const { image, mimeType } = found;
           controller.enqueue({
@@ -80,7 +80,7 @@ type ImageRead = { image: Uint8Array; mimeType: string } | { error: DataError; k
 
 async function readImage(row: RawRow, baseDir: string, relative: string, column: string): Promise<ImageRead> {
   const mimeType = IMAGE_TYPES[relative.split(".").pop()!.toLowerCase()];
-  const where = { line: row.line, column };
+  const where = { line: row.line, row: row.row + 1, column };
   if (!mimeType) {
     const error = new DataError(
       row.source,

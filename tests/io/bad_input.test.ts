@@ -311,3 +311,19 @@ Deno.test("multi-member gzip (cat a.gz b.gz, pigz, bgzip) reads as one file", as
   const { records } = await read({ sources: [{ path }], fields: CSV_FIELDS });
   assert.deepEqual(records.map((r) => [r.text, r.label]), [["a", "x"], ["b", "y"], ["c", "x"]]);
 });
+
+Deno.test("image index rows naming a missing file or a non-image fail or are skipped and counted", async () => {
+  await using dir = await tempDir();
+  await Deno.mkdir(`${dir.path}/img`);
+  await Deno.copyFile(sharedData("cifar10-test-subset/images/cat/0000.jpg"), `${dir.path}/img/a.jpg`);
+  const index = await write(dir.path, "labels.csv", "file,label\nimg/a.jpg,cat\nimg/gone.jpg,cat\nnotes.txt,cat\n");
+  const { openImageDataset } = await import("@saeflow/io");
+  const spec: DatasetSpec = { sources: [{ path: index }], fields: { image: "file", label: "label" } };
+  await assert.rejects(
+    (async () => await Array.fromAsync((await openImageDataset(spec)).records))(),
+    /labels\.csv:3 \(record 2, column "file"\): image .*img\/gone\.jpg does not exist/,
+  );
+  const opened = await openImageDataset({ ...spec, onBad: "skip" });
+  assert.deepEqual((await Array.fromAsync(opened.records)).map((r) => r.meta!.path), ["img/a.jpg"]);
+  assert.deepEqual(opened.bad.toJSON().byKind, { "missing image": 1, "not an image": 1 });
+});
