@@ -194,3 +194,27 @@ for (const [kind, spoil, message] of SPOILERS) {
     assert.ok(!(await Array.fromAsync(Deno.readDir(out))).some((e) => e.name.endsWith(".tmp")));
   });
 }
+
+Deno.test("a bad record right after a shard boundary still lets the shard before it commit", async () => {
+  await using dir = await tempDir();
+  const lines = (await Deno.readTextFile(sharedData("xstest/xstest_prompts.csv"))).split("\n");
+  const csv = `${dir.path}/x.csv`;
+  await Deno.writeFile(csv, edit(lines, 201, (l) => l.replace(/,(safe|unsafe),/, ",maybe,"))); // record 201
+  const out = `${dir.path}/shards`;
+  const result = await run([
+    "--dataset",
+    csv,
+    "--text-field",
+    "prompt",
+    "--label-field",
+    "label",
+    "--label-map",
+    '{"safe": "safe", "unsafe": "unsafe"}',
+    "--out",
+    out,
+    "--shard-size",
+    "100",
+  ]);
+  assert.match(result.err, /x\.csv:202 \(record 201, column "label"\): label "maybe" is not in the label map/);
+  assert.equal((await openShardSet(out, { allowIncomplete: true })).manifest.records, 200);
+});
