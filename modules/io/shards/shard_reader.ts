@@ -4,7 +4,6 @@
  * @module
  */
 import * as aq from "arquero";
-import { tableFromIPC } from "@uwdata/flechette";
 import type { ParquetFile } from "parquet-wasm";
 import { ConfigError, DataError, resourceStream } from "@saeflow/core";
 import { openParquetFile } from "../parquet_file.ts";
@@ -123,12 +122,4 @@ export async function loadShards(source: string | ShardSet, options: ShardReadOp
   const tables = await Array.fromAsync(readShards(source, options));
   if (tables.length === 0) return aq.table({});
   return tables.length === 1 ? tables[0] : tables[0].concat(...tables.slice(1));
-}
-
-/** Rows of a few small columns of one shard file, as plain objects (resume bookkeeping). */
-export async function shardColumns(path: string, columns: string[]): Promise<Record<string, unknown>[]> {
-  using file = await openParquetFile(path);
-  const rows: Record<string, unknown>[] = [];
-  for await (const batch of await file.stream({ columns })) rows.push(...tableFromIPC(batch.intoIPCStream()).toArray());
-  return rows;
 }

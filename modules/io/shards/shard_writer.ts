@@ -12,7 +12,7 @@ import { toRecordBatch, validateRow } from "./feature_batch.ts";
 import { readManifest, type ShardEntry, type ShardManifest, writeManifest } from "./manifest.ts";
 import { ShardFile } from "./shard_file.ts";
 import { decodeMetadata, encodeMetadata, type ShardMetadata } from "./shard_metadata.ts";
-import { shardColumns } from "./shard_reader.ts";
+import { tableFromIPC } from "@uwdata/flechette";
 
 /** Options for {@link ShardWriter.open}. */
 export interface ShardWriterOptions {
@@ -232,13 +232,13 @@ async function finishedShards(dir: string, { shardSize, metadata }: ShardWriterO
   for (const [index, name] of names.entries()) {
     if (name !== shardName(index)) throw new ConfigError(`${dir}: shard ${shardName(index)} is missing before ${name}`);
     const path = `${dir}/${name}`;
-    const records = await checkShard(path, metadata.configHash);
+    const { records, rows } = await readFinishedShard(path, metadata.configHash);
     if (index < names.length - 1 && records !== shardSize) {
       throw new ConfigError(
         `${path} holds ${records} records but this run writes shards of ${shardSize}; use the shard size of the first run`,
       );
     }
-    for (const { id, split, label } of await shardColumns(path, ["id", "split", "label"])) {
+    for (const { id, split, label } of rows) {
       count(classCounts, split, label);
       lastId = id as string;
     }
@@ -247,8 +247,8 @@ async function finishedShards(dir: string, { shardSize, metadata }: ShardWriterO
   return { shards, classCounts, lastId };
 }
 
-/** Verifies a finished shard's provenance and returns its record count. */
-async function checkShard(path: string, configHash: string): Promise<number> {
+/** Opens a finished shard once: checks its provenance, and reads its record count and the columns resume needs. */
+async function readFinishedShard(path: string, configHash: string) {
   using file = await openParquetFile(path, "a complete shard written by saeflow (delete it to rewrite it)");
   const meta = file.metadata().fileMetadata();
   const decoded = decodeMetadata(meta.keyValueMetadata());
@@ -257,7 +257,11 @@ async function checkShard(path: string, configHash: string): Promise<number> {
       `${path} was written by configuration ${decoded?.configHash ?? "unknown"}, not ${configHash}`,
     );
   }
-  return meta.numRows();
+  const rows: Record<string, unknown>[] = [];
+  for await (const batch of await file.stream({ columns: ["id", "split", "label"] })) {
+    rows.push(...tableFromIPC(batch.intoIPCStream()).toArray());
+  }
+  return { records: meta.numRows(), rows };
 }
 
 function count(counts: Record<string, Record<string, number>>, split: unknown, label: unknown): void {
