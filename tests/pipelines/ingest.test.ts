@@ -164,29 +164,24 @@ function edit(lines: string[], at: number, change: (line: string) => string): Ui
   return new TextEncoder().encode([...lines.slice(0, at), changed, ...lines.slice(at + 1)].join("\n"));
 }
 
+/** Ingests a spoiled copy of the XSTest CSV in shards of 100; returns the run's outcome and the shard directory. */
+async function ingestSpoiled(dir: string, bytes: Uint8Array, extraArgs: string[] = []) {
+  const csv = `${dir}/x.csv`;
+  await Deno.writeFile(csv, bytes);
+  const out = `${dir}/shards`;
+  const result = await run([
+    ...["--dataset", csv, "--text-field", "prompt", "--label-field", "label", ...extraArgs],
+    ...["--label-map", '{"safe": "safe", "unsafe": "unsafe"}', "--out", out, "--shard-size", "100"],
+  ]);
+  return { result, out };
+}
+
+const xstestLines = async () => (await Deno.readTextFile(sharedData("xstest/xstest_prompts.csv"))).split("\n");
+
 for (const [kind, spoil, message] of SPOILERS) {
   Deno.test(`${kind} at line 251 fails naming it and keeps the two finished shards before it`, async () => {
     await using dir = await tempDir();
-    const lines = (await Deno.readTextFile(sharedData("xstest/xstest_prompts.csv"))).split("\n");
-    const csv = `${dir.path}/x.csv`;
-    await Deno.writeFile(csv, spoil(lines, 250));
-    const out = `${dir.path}/shards`;
-    const result = await run([
-      "--dataset",
-      csv,
-      "--text-field",
-      "prompt",
-      "--label-field",
-      "label",
-      "--id-field",
-      "id",
-      "--label-map",
-      '{"safe": "safe", "unsafe": "unsafe"}',
-      "--out",
-      out,
-      "--shard-size",
-      "100",
-    ]);
+    const { result, out } = await ingestSpoiled(dir.path, spoil(await xstestLines(), 250), ["--id-field", "id"]);
     assert.equal(result.code, 1, result.err);
     assert.match(result.err, message);
     const partial = await openShardSet(out, { allowIncomplete: true });
@@ -197,24 +192,8 @@ for (const [kind, spoil, message] of SPOILERS) {
 
 Deno.test("a bad record right after a shard boundary still lets the shard before it commit", async () => {
   await using dir = await tempDir();
-  const lines = (await Deno.readTextFile(sharedData("xstest/xstest_prompts.csv"))).split("\n");
-  const csv = `${dir.path}/x.csv`;
-  await Deno.writeFile(csv, edit(lines, 201, (l) => l.replace(/,(safe|unsafe),/, ",maybe,"))); // record 201
-  const out = `${dir.path}/shards`;
-  const result = await run([
-    "--dataset",
-    csv,
-    "--text-field",
-    "prompt",
-    "--label-field",
-    "label",
-    "--label-map",
-    '{"safe": "safe", "unsafe": "unsafe"}',
-    "--out",
-    out,
-    "--shard-size",
-    "100",
-  ]);
+  const spoiled = edit(await xstestLines(), 201, (l) => l.replace(/,(safe|unsafe),/, ",maybe,")); // record 201
+  const { result, out } = await ingestSpoiled(dir.path, spoiled);
   assert.match(result.err, /x\.csv:202 \(record 201, column "label"\): label "maybe" is not in the label map/);
   assert.equal((await openShardSet(out, { allowIncomplete: true })).manifest.records, 200);
 });
