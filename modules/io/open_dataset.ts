@@ -145,8 +145,8 @@ async function openDataset<R>(spec: DatasetSpec, mapper: Mapper<R>): Promise<Ope
 interface SourceFile {
   path: string;
   format: DatasetFormat;
-  /** Prefix of default record ids (the file stem unless set). */
-  idPrefix?: string;
+  /** Prefix of default record ids (see defaultIdPrefixes). */
+  idPrefix: string;
 }
 
 async function sourceFiles(
