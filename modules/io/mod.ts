@@ -1,6 +1,6 @@
 /**
  * `@saeflow/io`: datasets in (CSV/TSV, JSONL, JSON arrays, parallel line files, Parquet, image folders, gzip of any,
- * Hugging Face Hub datasets), Parquet feature shards out and back.
+ * Hugging Face Hub datasets), Parquet feature shards out and back, safetensors tensors (checkpoints, SAEs) in and out.
  *
  * @example
  * ```ts
@@ -43,6 +43,7 @@ export { type HubOptions, resolveHubOptions } from "./hub/hub_options.ts";
 export { HubAuthError, HubDownloadError, HubError, HubNotFoundError, HubOfflineError } from "./hub/hub_errors.ts";
 export { hubFetch } from "./hub/hub_fetch.ts";
 export { type DownloadOptions, downloadToCache } from "./hub/hub_download.ts";
+export { downloadModelFile, modelCacheFolder, type ModelFileOptions } from "./hub/hub_model_file.ts";
 export { type HubDataset, type HubDatasetRef, resolveHubDataset } from "./hub/hub_dataset.ts";
 export { type InvalidByte, Utf8CheckStream } from "./utf8_check.ts";
 export { LineStream, type NumberedLine } from "./lines.ts";
@@ -51,3 +52,18 @@ export { decodeMetadata, METADATA_KEY, type ShardMetadata, type ShardProvenance 
 export { MANIFEST_FILE, readManifest, type ShardEntry, type ShardManifest } from "./shards/manifest.ts";
 export { ShardWriter, type ShardWriterOptions } from "./shards/shard_writer.ts";
 export { loadShards, openShardSet, readShards, type ShardReadOptions, type ShardSet } from "./shards/shard_reader.ts";
+export { DTYPE_BYTES, isSafetensorsDtype, SAFETENSORS_DTYPES, type SafetensorsDtype } from "./tensors/dtype.ts";
+export {
+  bfloat16BitsToFloat32,
+  bfloat16ToFloat32Array,
+  float16BitsToFloat32,
+  float16ToFloat32Array,
+  float32ToBfloat16Array,
+  float32ToBfloat16Bits,
+  float32ToFloat16Array,
+  float32ToFloat16Bits,
+} from "./tensors/float16.ts";
+export type { TensorEntry } from "./tensors/safetensors_header.ts";
+export { SafetensorsFile } from "./tensors/safetensors_file.ts";
+export { type TensorArray, type TensorToWrite, writeSafetensors } from "./tensors/safetensors_write.ts";
+export { openSafetensorsCheckpoint, type TensorSource } from "./tensors/checkpoint.ts";

@@ -1,0 +1,76 @@
+/**
+ * One file of a Hub model repository (`{endpoint}/{id}/resolve/{revision}/{file}`), through the download cache.
+ * Files a repository may lack (a sharded checkpoint's index, `special_tokens_map.json`) are asked for once: a 404 is
+ * remembered beside the cache entry, so later offline runs know the file is absent rather than failing.
+ * @module
+ */
+import { dirname, resolve } from "node:path";
+import { ConfigError } from "@saeflow/core";
+import { downloadToCache } from "./hub_download.ts";
+import { HubNotFoundError, HubOfflineError } from "./hub_errors.ts";
+import { type HubOptions, resolveHubOptions } from "./hub_options.ts";
+
+/** Options for {@link downloadModelFile}. */
+export interface ModelFileOptions {
+  /** Branch, tag or commit (default `main`). */
+  revision?: string;
+  hub?: HubOptions;
+  /** Return undefined (instead of failing) when the repository has no such file, or when offline and not cached. */
+  optional?: boolean;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/** The cache folder that holds a model repository's files at a revision. */
+export function modelCacheFolder(id: string, revision = "main", hub: HubOptions = {}): string {
+  return resolve(resolveHubOptions(hub).cacheDir, `models/${id}/${revision}`);
+}
+
+/**
+ * Returns the local path of `file` from Hub model `id`, downloading it into the cache first if needed.
+ *
+ * @example
+ * ```ts
+ * const config = await downloadModelFile("google/gemma-2-2b", "config.json", { hub: { token: "hf_..." } });
+ * ```
+ */
+export async function downloadModelFile(
+  id: string,
+  file: string,
+  options: ModelFileOptions = {},
+): Promise<string | undefined> {
+  const { revision = "main", optional = false } = options;
+  const opts = resolveHubOptions(options.hub);
+  if (!/^[\w.-]+(\/[\w.-]+)?$/.test(id)) throw new ConfigError(`"${id}" is not a Hub model id; expected owner/name`);
+  if (revision.split("/").some((part) => part === "" || part === "." || part === "..")) {
+    throw new ConfigError(`revision "${revision}" is not a branch, tag or commit name`);
+  }
+  const relative = `models/${id}/${revision}/${file}`;
+  const absent = resolve(opts.cacheDir, `${relative}.absent`);
+  if (optional && await exists(absent)) return undefined;
+  const url = `${opts.endpoint}/${id}/resolve/${encodeURIComponent(revision)}/${file}`;
+  try {
+    return await downloadToCache(url, relative, {
+      ...opts,
+      what: `${file} of model "${id}" (revision ${revision})`,
+      repoUrl: `${opts.endpoint}/${id}`,
+    });
+  } catch (error) {
+    if (!optional) throw error;
+    if (error instanceof HubNotFoundError) {
+      await Deno.mkdir(dirname(absent), { recursive: true });
+      await Deno.writeTextFile(absent, `${url}\n`);
+      return undefined;
+    }
+    if (error instanceof HubOfflineError) return undefined;
+    throw error;
+  }
+}
