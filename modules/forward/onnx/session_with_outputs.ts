@@ -1,0 +1,70 @@
+/**
+ * An ONNX Runtime session over an exported model with extra graph outputs (residual-stream tensors), made from the
+ * model's bytes plus an appended fragment rather than a rewritten copy of the model.
+ * @module
+ */
+import { dirname, resolve } from "node:path";
+import * as ort from "onnxruntime-node";
+import { ConfigError } from "@saeflow/core";
+import { appendGraphOutputs, type AppendOptions } from "./graph_surgery.ts";
+import { parseOnnxGraph } from "./onnx_graph.ts";
+
+/** The session config key that tells ONNX Runtime where external data files are when the model comes as bytes. */
+const EXTERNAL_DATA_FOLDER = "model_external_initializers_file_folder_path";
+
+/**
+ * Loads `modelPath` into ONNX Runtime with `tensorNames` as extra graph outputs, after the model's own outputs
+ * (names that are graph outputs already are not added twice).
+ *
+ * External data (weights in `model.onnx_data` beside the `.onnx`): ONNX Runtime resolves a model's external files
+ * relative to the model's path, which a byte buffer does not have (by default it looks in the working directory and
+ * refuses). The session option `extra.session.model_external_initializers_file_folder_path` supplies that folder; it
+ * is set to the model's folder unless the caller sets it. Weights are then read from disk by ONNX Runtime, never
+ * through JS memory (unlike `externalData: [{path, data}]`, which wants the whole file as a buffer).
+ *
+ * @param tensorNames tensors of the graph, or outputs of `options.nodes`
+ * @param sessionOptions passed to `InferenceSession.create`
+ * @param options nodes to add (see `hookTensors`)
+ * @throws {DataError} when the file is not an ONNX model
+ * @throws {ConfigError} when a tensor name is not in the graph
+ *
+ * @example
+ * ```ts
+ * const session = await loadSessionWithOutputs("model.onnx", ["/model/layers.0/Add_1_output_0"]);
+ * const out = await session.run(feeds);
+ * out["/model/layers.0/Add_1_output_0"].dims; // [batch, sequence, hidden]
+ * ```
+ */
+export async function loadSessionWithOutputs(
+  modelPath: string,
+  tensorNames: readonly string[],
+  sessionOptions: ort.InferenceSession.SessionOptions = {},
+  options: AppendOptions = {},
+): Promise<ort.InferenceSession> {
+  const bytes = await Deno.readFile(modelPath);
+  const graph = parseOnnxGraph(bytes, modelPath);
+  const added = new Set(options.nodes?.flatMap((n) => n.outputs));
+  const outputs = new Set(graph.outputs.map((o) => o.name));
+  const missing = tensorNames.filter((t) => !graph.has(t) && !added.has(t));
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `${modelPath}: no tensor named ${missing.map((t) => JSON.stringify(t)).join(", ")} in the graph ` +
+        `(${graph.nodes.length} nodes; its outputs are ${graph.outputs.map((o) => o.name).join(", ")})`,
+    );
+  }
+  const wanted = [...new Set(tensorNames)].filter((t) => !outputs.has(t)).map((name) => ({ name }));
+  const model = wanted.length === 0 && !options.nodes?.length ? bytes : appendGraphOutputs(bytes, wanted, options);
+
+  let session = sessionOptions;
+  if (graph.initializers.some((t) => t.external)) {
+    const extra = (sessionOptions.extra ?? {}) as { session?: Record<string, unknown> } & Record<string, unknown>;
+    if (extra.session?.[EXTERNAL_DATA_FOLDER] === undefined && extra[`session.${EXTERNAL_DATA_FOLDER}`] === undefined) {
+      const folder = dirname(resolve(modelPath));
+      session = {
+        ...sessionOptions,
+        extra: { ...extra, session: { ...extra.session, [EXTERNAL_DATA_FOLDER]: folder } },
+      };
+    }
+  }
+  return await ort.InferenceSession.create(model, session);
+}
