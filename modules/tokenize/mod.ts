@@ -1,8 +1,23 @@
 /**
- * `@saeflow/tokenize`: Hugging Face and llama2.c tokenizers, truncation, chat templates, length-bucketed token batches.
+ * `@saeflow/tokenize`: text records to token batches. One {@link Tokenizer} type over Hugging Face tokenizers (a
+ * folder or a Hub model id, through transformers.js) and llama2.c `tokenizer.bin` files; truncation, chat templates,
+ * and length-bucketed, right-padded {@link TokenBatch}es for the forward stage.
  *
- * Not built yet: this member exists so that the shape of the pipeline is visible. It exports nothing
- * until its issue ("2 of 7 — tokenize + forward") lands; importing a name from it fails at type-check time rather than at run time.
+ * @example
+ * ```ts
+ * import { loadHfTokenizer, TokenizeStream } from "@saeflow/tokenize";
+ * import { openTextDataset } from "@saeflow/io";
+ *
+ * const tokenizer = await loadHfTokenizer("google/gemma-2-2b"); // or a folder with tokenizer.json
+ * const { records } = await openTextDataset({ sources: [{ path: "../shared/data/sst2/sst2_dev.tsv" }], fields: { text: "text" } });
+ * const batches = records.pipeThrough(new TokenizeStream({ tokenizer, maxTokens: 128, batchSize: 16 }));
+ * for await (const batch of batches) console.log(batch.batchSize, batch.seqLen, batch.hasBos);
+ * ```
  * @module
  */
-export {};
+export type { EncodeOptions, Tokenizer } from "./tokenizer.ts";
+export type { TokenBatch } from "./token_batch.ts";
+export { HfTokenizer, type HfTokenizerOptions, loadHfTokenizer } from "./hf_tokenizer.ts";
+export { Llama2cTokenizer, type Llama2cTokenizerOptions, loadLlama2cTokenizer } from "./llama2c_tokenizer.ts";
+export { padBatch, type PadBatchOptions } from "./pad_batch.ts";
+export { type TokenizeOptions, TokenizeStream } from "./tokenize_stream.ts";
