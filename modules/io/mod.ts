@@ -43,7 +43,7 @@ export { type HubOptions, resolveHubOptions } from "./hub/hub_options.ts";
 export { HubAuthError, HubDownloadError, HubError, HubNotFoundError, HubOfflineError } from "./hub/hub_errors.ts";
 export { hubFetch } from "./hub/hub_fetch.ts";
 export { type DownloadOptions, downloadToCache } from "./hub/hub_download.ts";
-export { downloadModelFile, modelCacheFolder, type ModelFileOptions } from "./hub/hub_model_file.ts";
+export { cachedCommit, downloadModelFile, modelCacheFolder, type ModelFileOptions } from "./hub/hub_model_file.ts";
 export { type HubDataset, type HubDatasetRef, resolveHubDataset } from "./hub/hub_dataset.ts";
 export { type InvalidByte, Utf8CheckStream } from "./utf8_check.ts";
 export { LineStream, type NumberedLine } from "./lines.ts";

@@ -74,3 +74,14 @@ export async function downloadModelFile(
     throw error;
   }
 }
+
+/** The commit the Hub served a cached file from (its download record's `X-Repo-Commit`), when recorded. */
+export async function cachedCommit(path: string): Promise<string | undefined> {
+  try {
+    const record = JSON.parse(await Deno.readTextFile(`${path}.json`));
+    return typeof record.commit === "string" ? record.commit : undefined;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof SyntaxError) return undefined;
+    throw error;
+  }
+}
