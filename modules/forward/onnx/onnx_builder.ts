@@ -48,9 +48,19 @@ interface ValueSpec {
   dims: readonly Dim[];
 }
 
+/** Where an initializer's bytes live outside the model: a file in the model's external-data folder. */
+export interface ExternalData {
+  /** File name, relative to the folder ONNX Runtime is given (no directories). */
+  location: string;
+  /** Byte offset of the tensor in that file. */
+  offset: number;
+  /** Byte length of the tensor. */
+  length: number;
+}
+
 interface InitializerSpec {
   name: string;
-  data: TensorData;
+  data: TensorData | ExternalData;
   dims: readonly number[];
   type: OnnxTypeCode;
 }
@@ -85,6 +95,14 @@ function writeTensor(w: ProtoWriter, t: InitializerSpec): void {
   w.packedVarints(1, t.dims);
   w.intField(2, t.type);
   if (t.name) w.stringField(8, t.name);
+  if ("location" in t.data) {
+    const { location, offset, length } = t.data;
+    for (const [key, value] of [["location", location], ["offset", String(offset)], ["length", String(length)]]) {
+      w.messageField(13, (entry) => entry.stringField(1, key).stringField(2, value));
+    }
+    w.intField(14, 1); // data_location = EXTERNAL
+    return;
+  }
   // raw_data is little-endian; typed arrays on every platform Deno runs on are too.
   w.bytesField(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
 }
@@ -174,6 +192,15 @@ export class GraphBuilder {
     if (count !== data.length) {
       throw new Error(`initializer ${name}: ${data.length} values for shape [${dims.join(", ")}]`);
     }
+    this.#initializers.push({ name: this.#claim(name), data, dims, type });
+    return name;
+  }
+
+  /**
+   * A constant tensor whose bytes stay in another file (a safetensors shard, say): the model holds only the
+   * reference, so multi-GB checkpoints build into small models without being read into JS memory.
+   */
+  externalInitializer(name: string, type: OnnxTypeCode, dims: readonly number[], data: ExternalData): string {
     this.#initializers.push({ name: this.#claim(name), data, dims, type });
     return name;
   }
