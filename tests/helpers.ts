@@ -6,17 +6,25 @@
 import { existsSync } from "node:fs";
 
 const SHARED_DATA = new URL("../../shared/data/", import.meta.url).pathname;
+const SHARED_MODELS = new URL("../../shared/models/", import.meta.url).pathname;
+
+function sharedPath(root: string, what: string, relative: string): string {
+  if (!existsSync(root)) {
+    throw new Error(`${root} not found: tests read the project's shared ${what} from ${root} (CI provides them)`);
+  }
+  const path = root + relative;
+  if (!existsSync(path)) throw new Error(`${path} not found in the shared ${what}`);
+  return path;
+}
 
 /** Absolute path of a file under ../shared/data, failing clearly when the shared data is absent. */
 export function sharedData(relative: string): string {
-  if (!existsSync(SHARED_DATA)) {
-    throw new Error(
-      `${SHARED_DATA} not found: tests read the project's shared datasets from ../shared/data (CI provides them)`,
-    );
-  }
-  const path = SHARED_DATA + relative;
-  if (!existsSync(path)) throw new Error(`${path} not found in the shared datasets`);
-  return path;
+  return sharedPath(SHARED_DATA, "datasets", relative);
+}
+
+/** Absolute path of a file under ../shared/models (read-only third-party models, never copied into the repo). */
+export function sharedModel(relative: string): string {
+  return sharedPath(SHARED_MODELS, "models", relative);
 }
 
 /** A fresh temp directory, removed when the returned handle is disposed (`await using dir = await tempDir()`). */

@@ -19,6 +19,18 @@ export interface Hook {
 
 const HOOK_PATTERN = /^blocks\.(\d+)\.hook_([a-z_]+)$/;
 
+/** Parses one hook name's syntax (no layer-count check); throws a ConfigError naming `where` when it is not one. */
+export function parseHookName(name: string, where?: string): Hook {
+  const match = HOOK_PATTERN.exec(name);
+  const point = match?.[2] as HookPoint | undefined;
+  if (!match || !HOOK_POINTS.includes(point!)) {
+    throw new ConfigError(
+      `${where ? `${where}: ` : ""}unknown hook "${name}"; expected blocks.{layer}.hook_{${HOOK_POINTS.join("|")}}`,
+    );
+  }
+  return { name, layer: Number(match[1]), point: point! };
+}
+
 /**
  * Parses and validates hook names against a model's layer count.
  *
@@ -31,14 +43,7 @@ export function parseHooks(names: readonly string[], numLayers: number, model = 
   if (names.length === 0) throw new ConfigError(`no hooks requested; expected names like blocks.0.hook_resid_post`);
   const seen = new Set<string>();
   return names.map((name) => {
-    const match = HOOK_PATTERN.exec(name);
-    const point = match?.[2] as HookPoint | undefined;
-    if (!match || !HOOK_POINTS.includes(point!)) {
-      throw new ConfigError(
-        `unknown hook "${name}"; expected blocks.{layer}.hook_{${HOOK_POINTS.join("|")}}`,
-      );
-    }
-    const layer = Number(match[1]);
+    const { layer, point } = parseHookName(name);
     if (layer >= numLayers) {
       throw new ConfigError(
         `hook "${name}" asks for layer ${layer}, but ${model} has ${numLayers} layers (0..${numLayers - 1})`,
@@ -46,7 +51,7 @@ export function parseHooks(names: readonly string[], numLayers: number, model = 
     }
     if (seen.has(name)) throw new ConfigError(`hook "${name}" requested twice`);
     seen.add(name);
-    return { name, layer, point: point! };
+    return { name, layer, point };
   });
 }
 

@@ -6,7 +6,7 @@
 import { ConfigError } from "@saeflow/core";
 import type { GraphNodeSpec } from "./graph_surgery.ts";
 import type { OnnxGraph } from "./onnx_graph.ts";
-import { HOOK_POINTS, type HookPoint } from "../hooks.ts";
+import { HOOK_POINTS, type HookPoint, parseHookName } from "../hooks.ts";
 import { locateResidualStream, type ResidualBlock } from "./residual_locator.ts";
 
 /** Tensors to read for a list of hooks, and the nodes to add for those the graph does not name. */
@@ -41,15 +41,9 @@ export function hookTensors(
     ? "found no residual stream in it (a chain of `r + f(norm(r))` additions of a pre-norm transformer)"
     : `found ${blocks.length} transformer blocks in it (layers 0-${blocks.length - 1}, by ${blocks[0].via})`;
   for (const hook of hooks) {
-    const match = /^blocks\.(\d+)\.hook_([a-z_]+)$/.exec(hook);
-    const kind = match?.[2] as HookPoint | undefined;
-    if (!match || !HOOK_POINTS.includes(kind!)) {
-      throw new ConfigError(
-        `${graph.source}: unknown hook "${hook}"; expected blocks.{layer}.hook_{${HOOK_POINTS.join(",")}}`,
-      );
-    }
-    const block = blocks[Number(match[1])];
-    const tensor = block && hookOf(block, kind!);
+    const { layer, point: kind } = parseHookName(hook, graph.source);
+    const block = blocks[layer];
+    const tensor = block && hookOf(block, kind);
     if (!tensor) {
       const available = blocks.length === 0
         ? "none"

@@ -4,13 +4,11 @@
  * @module
  */
 import { dirname, resolve } from "node:path";
-import * as ort from "onnxruntime-node";
+import type { InferenceSession } from "onnxruntime-node";
 import { ConfigError } from "@saeflow/core";
 import { appendGraphOutputs, type AppendOptions } from "./graph_surgery.ts";
 import { parseOnnxGraph } from "./onnx_graph.ts";
-
-/** The session config key that tells ONNX Runtime where external data files are when the model comes as bytes. */
-const EXTERNAL_DATA_FOLDER = "model_external_initializers_file_folder_path";
+import { createSession, type SessionOptions } from "../execution.ts";
 
 /**
  * Loads `modelPath` into ONNX Runtime with `tensorNames` as extra graph outputs, after the model's own outputs
@@ -22,9 +20,9 @@ const EXTERNAL_DATA_FOLDER = "model_external_initializers_file_folder_path";
  * is set to the model's folder unless the caller sets it. Weights are then read from disk by ONNX Runtime, never
  * through JS memory (unlike `externalData: [{path, data}]`, which wants the whole file as a buffer).
  *
- * @param tensorNames tensors of the graph, or outputs of `options.nodes`
- * @param sessionOptions passed to `InferenceSession.create`
- * @param options nodes to add (see `hookTensors`)
+ * @param tensorNames tensors of the graph, or outputs of `append.nodes`
+ * @param options execution provider, threads, optimization level (see `createSession`)
+ * @param append nodes to add (see `hookTensors`)
  * @throws {DataError} when the file is not an ONNX model
  * @throws {ConfigError} when a tensor name is not in the graph
  *
@@ -38,12 +36,12 @@ const EXTERNAL_DATA_FOLDER = "model_external_initializers_file_folder_path";
 export async function loadSessionWithOutputs(
   modelPath: string,
   tensorNames: readonly string[],
-  sessionOptions: ort.InferenceSession.SessionOptions = {},
-  options: AppendOptions = {},
-): Promise<ort.InferenceSession> {
+  options: SessionOptions = {},
+  append: AppendOptions = {},
+): Promise<InferenceSession> {
   const bytes = await Deno.readFile(modelPath);
   const graph = parseOnnxGraph(bytes, modelPath);
-  const added = new Set(options.nodes?.flatMap((n) => n.outputs));
+  const added = new Set(append.nodes?.flatMap((n) => n.outputs));
   const outputs = new Set(graph.outputs.map((o) => o.name));
   const missing = tensorNames.filter((t) => !graph.has(t) && !added.has(t));
   if (missing.length > 0) {
@@ -53,18 +51,11 @@ export async function loadSessionWithOutputs(
     );
   }
   const wanted = [...new Set(tensorNames)].filter((t) => !outputs.has(t)).map((name) => ({ name }));
-  const model = wanted.length === 0 && !options.nodes?.length ? bytes : appendGraphOutputs(bytes, wanted, options);
+  const model = wanted.length === 0 && !append.nodes?.length ? bytes : appendGraphOutputs(bytes, wanted, append);
 
-  let session = sessionOptions;
-  if (graph.initializers.some((t) => t.external)) {
-    const extra = (sessionOptions.extra ?? {}) as { session?: Record<string, unknown> } & Record<string, unknown>;
-    if (extra.session?.[EXTERNAL_DATA_FOLDER] === undefined && extra[`session.${EXTERNAL_DATA_FOLDER}`] === undefined) {
-      const folder = dirname(resolve(modelPath));
-      session = {
-        ...sessionOptions,
-        extra: { ...extra, session: { ...extra.session, [EXTERNAL_DATA_FOLDER]: folder } },
-      };
-    }
-  }
-  return await ort.InferenceSession.create(model, session);
+  const external = graph.initializers.some((t) => t.external);
+  return await createSession(model, {
+    ...options,
+    externalDataFolder: options.externalDataFolder ?? (external ? dirname(resolve(modelPath)) : undefined),
+  });
 }

@@ -63,7 +63,9 @@ Deno.test("PP-OCRv4 recognizer: with the residual stream as outputs, the model's
   for (const graphOptimizationLevel of ["all", "disabled"] as const) {
     const original = await ort.InferenceSession.create(MODEL, { graphOptimizationLevel });
     const expected = await original.run(feeds);
-    const session = await loadSessionWithOutputs(MODEL, Object.values(tensors), { graphOptimizationLevel });
+    const session = await loadSessionWithOutputs(MODEL, Object.values(tensors), {
+      optimization: graphOptimizationLevel,
+    });
     assert.deepEqual(session.outputNames.slice(0, 1), original.outputNames);
     const out = await session.run(feeds);
     const name = original.outputNames[0];

@@ -1,0 +1,17 @@
+/**
+ * Activation batches: what forward emits and saeEncode consumes.
+ * @module
+ */
+import type { TokenBatch } from "@saeflow/tokenize";
+
+/** Hidden states of one token batch at every requested hook, from one forward pass. */
+export interface ActivationBatch {
+  /** The token batch these activations belong to (ids, mask, lengths, records). */
+  tokens: TokenBatch;
+  /** Hook name (`blocks.12.hook_resid_post`) -> float32 `[batchSize, seqLen, dModel]`, row-major. Padding
+   * positions hold whatever the model computed there: consumers must apply `tokens.mask`. */
+  activations: Map<string, Float32Array>;
+  dModel: number;
+  /** Next-token logits `[batchSize, seqLen, vocab]`, when the model was built with them. */
+  logits?: Float32Array;
+}

@@ -1,0 +1,53 @@
+/**
+ * What every forward path checks before a batch reaches ONNX Runtime, and the int64 feeds it needs: a bad row fails
+ * here with the record's id, not deep inside the runtime with a tensor index.
+ * @module
+ */
+import { DataError } from "@saeflow/core";
+import type { TokenBatch } from "@saeflow/tokenize";
+
+/** The limits of a model that token batches must respect; unknown limits are not checked. */
+export interface TokenLimits {
+  /** The model's id or path, for error messages. */
+  model: string;
+  maxPositions?: number;
+  vocabSize?: number;
+}
+
+/** Throws a DataError naming the first record that is empty, longer than the context, or outside the vocabulary. */
+export function checkTokens(tokens: TokenBatch, limits: TokenLimits): void {
+  const { model, maxPositions = Infinity, vocabSize = Infinity } = limits;
+  for (let row = 0; row < tokens.batchSize; row++) {
+    const id = tokens.records[row]?.id;
+    const length = tokens.lengths[row];
+    if (length === 0) {
+      throw new DataError(model, { id }, "record has no tokens", "at least one token per record");
+    }
+    if (length > maxPositions) {
+      throw new DataError(
+        model,
+        { id },
+        `record has ${length} tokens, longer than the model's context of ${maxPositions}`,
+        `at most ${maxPositions} tokens (set maxTokens to truncate)`,
+      );
+    }
+    for (let t = 0; t < length; t++) {
+      const token = tokens.ids[row * tokens.seqLen + t];
+      if (!(token >= 0 && token < vocabSize)) {
+        throw new DataError(
+          model,
+          { id },
+          `token id ${token} at position ${t} is outside the model's vocabulary`,
+          `ids in 0..${vocabSize - 1} (does the tokenizer belong to this model?)`,
+        );
+      }
+    }
+  }
+}
+
+/** Token ids or mask as the int64 tensor data ONNX models take. */
+export function toInt64(values: Int32Array | Uint8Array): BigInt64Array {
+  const out = new BigInt64Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = BigInt(values[i]);
+  return out;
+}
