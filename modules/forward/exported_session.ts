@@ -6,7 +6,8 @@
  */
 import { dirname, join } from "node:path";
 import * as ort from "onnxruntime-node";
-import { ConfigError, DataError } from "@saeflow/core";
+import { ConfigError } from "@saeflow/core";
+import { readJsonFile } from "@saeflow/io";
 import type { TokenBatch } from "@saeflow/tokenize";
 import type { ActivationBatch } from "./activation_batch.ts";
 import type { ExecutionProvider } from "./execution.ts";
@@ -130,19 +131,8 @@ export class ExportedSession implements ForwardModel {
 /** The Hugging Face config.json beside an export (`model.onnx` or `onnx/model.onnx`), if any. */
 async function readConfigNear(path: string): Promise<Record<string, unknown> | undefined> {
   for (const folder of [dirname(path), dirname(dirname(path))]) {
-    const file = join(folder, "config.json");
-    let text: string;
-    try {
-      text = await Deno.readTextFile(file);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) continue;
-      throw error;
-    }
-    try {
-      return JSON.parse(text);
-    } catch (error) {
-      throw new DataError(file, {}, `not valid JSON (${(error as Error).message})`, "a Hugging Face config.json");
-    }
+    const config = await readJsonFile(join(folder, "config.json"), "a Hugging Face config.json");
+    if (config) return config;
   }
   return undefined;
 }

@@ -4,8 +4,15 @@
  * @module
  */
 import { dirname, join } from "node:path";
-import { ConfigError, DataError } from "@saeflow/core";
-import { cachedCommit, downloadModelFile, type HubOptions, openSafetensorsCheckpoint } from "@saeflow/io";
+import { ConfigError } from "@saeflow/core";
+import {
+  cachedCommit,
+  downloadModelFile,
+  type HubOptions,
+  openSafetensorsCheckpoint,
+  readJsonFile,
+  statIfExists,
+} from "@saeflow/io";
 import { parseDecoderConfig } from "./decoder/decoder_config.ts";
 import { readLlama2cCheckpoint } from "./decoder/llama2c_checkpoint.ts";
 import type { WeightSource } from "./decoder/weight_source.ts";
@@ -19,15 +26,6 @@ export interface LoadDecoderOptions extends ForwardOptions {
   hub?: HubOptions;
 }
 
-async function statOrUndefined(path: string): Promise<Deno.FileInfo | undefined> {
-  try {
-    return await Deno.stat(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-}
-
 /** Downloads config.json and the safetensors checkpoint (single file or every shard of the index); returns the folder
  * and the commit the Hub served. */
 async function downloadCheckpoint(
@@ -38,22 +36,12 @@ async function downloadCheckpoint(
   const config = (await downloadModelFile(id, "config.json", fileOptions))!;
   const index = await downloadModelFile(id, "model.safetensors.index.json", { ...fileOptions, optional: true });
   if (index) {
-    const weightMap = JSON.parse(await Deno.readTextFile(index)).weight_map as Record<string, string>;
+    const { weight_map: weightMap } = (await readJsonFile<{ weight_map: Record<string, string> }>(index, "an index"))!;
     for (const shard of new Set(Object.values(weightMap))) await downloadModelFile(id, shard, fileOptions);
   } else {
     await downloadModelFile(id, "model.safetensors", fileOptions);
   }
   return { folder: dirname(config), commit: await cachedCommit(config) };
-}
-
-/** Reads a Hugging Face config.json, naming the file when it is not JSON. */
-async function readConfigJson(path: string): Promise<Record<string, unknown>> {
-  const text = await Deno.readTextFile(path);
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new DataError(path, {}, `not valid JSON (${(error as Error).message})`, "a Hugging Face config.json");
-  }
 }
 
 /**
@@ -66,7 +54,7 @@ async function readConfigJson(path: string): Promise<Record<string, unknown>> {
  * ```
  */
 export async function loadDecoder(source: string, options: LoadDecoderOptions): Promise<ForwardModel> {
-  const stat = await statOrUndefined(source);
+  const stat = await statIfExists(source);
   if (stat?.isFile && source.endsWith(".onnx")) return await ExportedSession.open(source, options);
   if (stat?.isFile) {
     if (!source.endsWith(".bin")) {
@@ -85,10 +73,9 @@ export async function loadDecoder(source: string, options: LoadDecoderOptions): 
   const hub = isHubId ? await downloadCheckpoint(source, options) : undefined;
   const folder = hub?.folder ?? source;
   const configPath = join(folder, "config.json");
-  if (!(await statOrUndefined(configPath))) {
-    throw new ConfigError(`model folder ${folder} has no config.json; expected a Hugging Face model folder`);
-  }
-  const config = parseDecoderConfig(await readConfigJson(configPath), configPath);
+  const json = await readJsonFile(configPath, "a Hugging Face config.json");
+  if (!json) throw new ConfigError(`model folder ${folder} has no config.json; expected a Hugging Face model folder`);
+  const config = parseDecoderConfig(json, configPath);
   using checkpoint = await openSafetensorsCheckpoint(folder);
   const weights: WeightSource = {
     source: checkpoint.source,

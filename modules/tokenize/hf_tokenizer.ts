@@ -7,7 +7,7 @@
 import { dirname, resolve } from "node:path";
 import { AutoTokenizer, type PreTrainedTokenizer } from "@huggingface/transformers";
 import { ConfigError, DataError } from "@saeflow/core";
-import { cachedCommit, downloadModelFile, type HubOptions } from "@saeflow/io";
+import { cachedCommit, downloadModelFile, type HubOptions, readJsonFile, statIfExists } from "@saeflow/io";
 import type { EncodeOptions, Tokenizer } from "./tokenizer.ts";
 
 /** Options of {@link loadHfTokenizer}. */
@@ -39,7 +39,7 @@ const HUB_ID = /^[\w.-]+(\/[\w.-]+)?$/;
  * ```
  */
 export async function loadHfTokenizer(source: string, options: HfTokenizerOptions = {}): Promise<HfTokenizer> {
-  if (await isDirectory(source)) {
+  if ((await statIfExists(source))?.isDirectory) {
     const folder = resolve(source);
     await requireFiles(folder);
     return await fromFolder(folder, source, undefined);
@@ -165,8 +165,8 @@ async function fromFolder(folder: string, name: string, revision: string | undef
       { cause: error },
     );
   }
-  const config = await readJsonIfPresent(`${folder}/tokenizer_config.json`);
-  const specialTokens = await readJsonIfPresent(`${folder}/${SPECIAL_TOKENS_MAP}`);
+  const config = await readJsonFile(`${folder}/tokenizer_config.json`, "a tokenizer_config.json object");
+  const specialTokens = await readJsonFile(`${folder}/${SPECIAL_TOKENS_MAP}`, "a special_tokens_map.json object");
   return new HfTokenizer(tokenizer, { name, folder, revision, config, specialTokens });
 }
 
@@ -183,7 +183,7 @@ async function downloadFromHub(id: string, revision: string, hub: HubOptions) {
 
 async function requireFiles(folder: string): Promise<void> {
   const missing = [];
-  for (const file of REQUIRED_FILES) if (!(await exists(`${folder}/${file}`))) missing.push(file);
+  for (const file of REQUIRED_FILES) if (!(await statIfExists(`${folder}/${file}`))) missing.push(file);
   if (missing.length > 0) {
     throw new ConfigError(
       `tokenizer folder ${folder} has no ${missing.join(" and ")}; expected a Hugging Face tokenizer folder with ${
@@ -214,38 +214,4 @@ function tokenName(entry: unknown): string | undefined {
     return (entry as { content: string }).content;
   }
   return undefined;
-}
-
-async function readJsonIfPresent(path: string): Promise<Record<string, unknown> | undefined> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new DataError(path, {}, `invalid JSON: ${(error as Error).message}`, "a JSON object", { cause: error });
-  }
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isDirectory;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }

@@ -9,6 +9,7 @@ import { ConfigError } from "@saeflow/core";
 import { downloadToCache } from "./hub_download.ts";
 import { HubNotFoundError, HubOfflineError } from "./hub_errors.ts";
 import { type HubOptions, resolveHubOptions } from "./hub_options.ts";
+import { readJsonFile, statIfExists } from "../json_file.ts";
 
 /** Options for {@link downloadModelFile}. */
 export interface ModelFileOptions {
@@ -17,21 +18,6 @@ export interface ModelFileOptions {
   hub?: HubOptions;
   /** Return undefined (instead of failing) when the repository has no such file, or when offline and not cached. */
   optional?: boolean;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
-/** The cache folder that holds a model repository's files at a revision. */
-export function modelCacheFolder(id: string, revision = "main", hub: HubOptions = {}): string {
-  return resolve(resolveHubOptions(hub).cacheDir, `models/${id}/${revision}`);
 }
 
 /**
@@ -55,7 +41,7 @@ export async function downloadModelFile(
   }
   const relative = `models/${id}/${revision}/${file}`;
   const absent = resolve(opts.cacheDir, `${relative}.absent`);
-  if (optional && await exists(absent)) return undefined;
+  if (optional && await statIfExists(absent)) return undefined;
   const url = `${opts.endpoint}/${id}/resolve/${encodeURIComponent(revision)}/${file}`;
   try {
     return await downloadToCache(url, relative, {
@@ -77,11 +63,6 @@ export async function downloadModelFile(
 
 /** The commit the Hub served a cached file from (its download record's `X-Repo-Commit`), when recorded. */
 export async function cachedCommit(path: string): Promise<string | undefined> {
-  try {
-    const record = JSON.parse(await Deno.readTextFile(`${path}.json`));
-    return typeof record.commit === "string" ? record.commit : undefined;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound || error instanceof SyntaxError) return undefined;
-    throw error;
-  }
+  const record = await readJsonFile<{ commit?: unknown }>(`${path}.json`, "a download record");
+  return typeof record?.commit === "string" ? record.commit : undefined;
 }

@@ -3,7 +3,7 @@
  * balance per split, and whether the run finished. Rewritten atomically after every shard.
  * @module
  */
-import { DataError } from "@saeflow/core";
+import { readJsonFile } from "../json_file.ts";
 import type { ShardLayout } from "./feature_row.ts";
 import type { ShardMetadata } from "./shard_metadata.ts";
 
@@ -35,25 +35,7 @@ export interface ShardManifest {
 
 /** Reads a directory's manifest, or undefined when there is none yet. An unreadable one is a DataError naming it. */
 export async function readManifest(dir: string): Promise<ShardManifest | undefined> {
-  const path = `${dir}/${MANIFEST_FILE}`;
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new DataError(
-      path,
-      {},
-      `unreadable manifest (${(error as Error).message})`,
-      "the JSON manifest saeflow writes",
-      { cause: error },
-    );
-  }
+  return await readJsonFile<ShardManifest>(`${dir}/${MANIFEST_FILE}`, "the JSON manifest saeflow writes");
 }
 
 /** Writes the manifest atomically (temp file, fsync, rename), so a reader never sees half of it. */

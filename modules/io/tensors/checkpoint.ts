@@ -7,6 +7,7 @@
 import { ConfigError, DataError } from "@saeflow/core";
 import type { TensorEntry } from "./safetensors_header.ts";
 import { SafetensorsFile } from "./safetensors_file.ts";
+import { readJsonFile } from "../json_file.ts";
 
 export const SINGLE_FILE = "model.safetensors";
 export const INDEX_FILE = "model.safetensors.index.json";
@@ -137,21 +138,8 @@ class Checkpoint implements TensorSource {
 
 /** The index's weight_map, or undefined when there is no index file. */
 async function readIndex(path: string): Promise<Record<string, string> | undefined> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
-  let index: unknown;
-  try {
-    index = JSON.parse(text);
-  } catch (error) {
-    throw new DataError(path, {}, `not JSON (${(error as Error).message})`, 'an object with a "weight_map"', {
-      cause: error,
-    });
-  }
+  const index = await readJsonFile<unknown>(path, 'an object with a "weight_map"');
+  if (index === undefined) return undefined;
   const map = (index as { weight_map?: unknown } | null)?.weight_map;
   if (
     typeof map !== "object" || map === null || Array.isArray(map) ||
