@@ -43,6 +43,12 @@ function rowsOf(lengths: number[], vocab: number, seed: number): number[][] {
   return lengths.map((n, r) => Array.from({ length: n }, (_, t) => (seed * 7919 + r * 104729 + t * 31337) % vocab));
 }
 
+/** The rows right-padded to `seqLen` with 0, and their 1/0 mask, as the reference takes them. */
+function referenceInputs(rows: number[][], seqLen: number): { ids: number[][]; mask: number[][] } {
+  const pad = (r: number[]) => new Array(seqLen - r.length).fill(0);
+  return { ids: rows.map((r) => [...r, ...pad(r)]), mask: rows.map((r) => [...r.map(() => 1), ...pad(r)]) };
+}
+
 function maxAbsDiffOnRealTokens(
   ours: Float32Array,
   reference: Float32Array,
@@ -99,9 +105,7 @@ async function checkAgainstReference(
     const rows = rowsOf(lengths, config.vocab_size, 3);
     const tokens = padBatch(rows, { padId: 0, hasBos: false });
     const result = await model.run(tokens);
-    const T = tokens.seqLen;
-    const ids = rows.map((r) => [...r, ...new Array(T - r.length).fill(0)]);
-    const mask = rows.map((r) => [...r.map(() => 1), ...new Array(T - r.length).fill(0)]);
+    const { ids, mask } = referenceInputs(rows, tokens.seqLen);
     const reference = referenceForward(config, checkpoint, ids, mask, { captureAttention: true });
     compareAll(result, reference, layers, config.vocab_size);
     return { result, reference };
@@ -180,8 +184,7 @@ Deno.test("fp16 weights and projections stay within half precision of the refere
     attention_mask: new ort.Tensor("int64", BigInt64Array.from(tokens.mask, BigInt), [2, tokens.seqLen]),
   });
   await session.release();
-  const ids = rows.map((r) => [...r, ...new Array(tokens.seqLen - r.length).fill(0)]);
-  const mask = rows.map((r) => [...r.map(() => 1), ...new Array(tokens.seqLen - r.length).fill(0)]);
+  const { ids, mask } = referenceInputs(rows, tokens.seqLen);
   const expected = referenceForward(config, checkpoint, ids, mask).residPost[1];
   const actual = result["blocks.1.hook_resid_post"].data as Float32Array;
   const diff = maxAbsDiffOnRealTokens(actual, expected, tokens.mask, config.hidden_size);
@@ -212,8 +215,7 @@ for (const dtype of ["BF16", "F16"] as const) {
     try {
       const rows = rowsOf([7, 4], config.vocab_size, 2);
       const tokens = padBatch(rows, { padId: 0, hasBos: false });
-      const ids = rows.map((r) => [...r, ...new Array(tokens.seqLen - r.length).fill(0)]);
-      const mask = rows.map((r) => [...r.map(() => 1), ...new Array(tokens.seqLen - r.length).fill(0)]);
+      const { ids, mask } = referenceInputs(rows, tokens.seqLen);
       compareAll(await model.run(tokens), referenceForward(config, rounded, ids, mask), layers, config.vocab_size);
     } finally {
       await model.release();
