@@ -147,6 +147,20 @@ for (const attention of ["fused", "standard"] as const) {
     });
     await checkAgainstReference(config, randomCheckpoint(config, 9), [8, 8], attention);
   });
+
+  Deno.test(`${attention} attention: a wider gemma 2 (d=256, heads of 64, 64 tokens) matches the reference`, async () => {
+    const config = gemma2Config({
+      hidden_size: 256,
+      intermediate_size: 768,
+      num_attention_heads: 8,
+      num_key_value_heads: 4,
+      head_dim: 64,
+      query_pre_attn_scalar: 64,
+      vocab_size: 512,
+      sliding_window: 16,
+    });
+    await checkAgainstReference(config, randomCheckpoint(config, 31), [64, 40, 13], attention);
+  });
 }
 
 Deno.test("padding never changes a real token's hidden state", async () => {
