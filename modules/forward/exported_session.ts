@@ -17,7 +17,7 @@ import { hookTensors } from "./onnx/hook_tensors.ts";
 import { type OnnxGraph, type OnnxValueInfo, parseOnnxGraph } from "./onnx/onnx_graph.ts";
 import { locateResidualStream } from "./onnx/residual_locator.ts";
 import { loadSessionWithOutputs } from "./onnx/session_with_outputs.ts";
-import { checkTokens, toInt64 } from "./token_checks.ts";
+import { checkTokens, outputAsFloat32, toInt64 } from "./token_checks.ts";
 
 /** Options for {@link ExportedSession.open}. */
 export interface ExportedSessionOptions {
@@ -118,7 +118,9 @@ export class ExportedSession implements ForwardModel {
     const fed = performance.now();
     const results = await this.session.run(feeds);
     recordBatch(this.timings, tokens, started, fed);
-    const activations = new Map(this.hooks.map((h) => [h.name, results[this.tensors[h.name]].data as Float32Array]));
+    const activations = new Map(
+      this.hooks.map((h) => [h.name, outputAsFloat32(results[this.tensors[h.name]], h.name)]),
+    );
     const dModel = results[this.tensors[this.hooks[0].name]].dims.at(-1)!;
     return { tokens, activations, dModel };
   }

@@ -45,7 +45,7 @@ export {
   noTimings,
   recordBatch,
 } from "./forward_model.ts";
-export { checkTokens, toInt64, type TokenLimits } from "./token_checks.ts";
+export { checkTokens, outputAsFloat32, toInt64, type TokenLimits } from "./token_checks.ts";
 export { loadDecoder, type LoadDecoderOptions } from "./load_decoder.ts";
 export { type ForwardRunner, ForwardStream } from "./forward_stream.ts";
 export {

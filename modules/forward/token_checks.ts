@@ -1,9 +1,11 @@
 /**
- * What every forward path checks before a batch reaches ONNX Runtime, and the int64 feeds it needs: a bad row fails
- * here with the record's id, not deep inside the runtime with a tensor index.
+ * What every forward path checks before a batch reaches ONNX Runtime, the int64 feeds it needs, and the float32 it
+ * hands on: a bad row fails here with the record's id, not deep inside the runtime with a tensor index.
  * @module
  */
-import { DataError } from "@saeflow/core";
+import type { Tensor } from "onnxruntime-node";
+import { ConfigError, DataError } from "@saeflow/core";
+import { float16ToFloat32Array } from "@saeflow/io";
 import type { TokenBatch } from "@saeflow/tokenize";
 
 /** The limits of a model that token batches must respect; unknown limits are not checked. */
@@ -50,4 +52,14 @@ export function toInt64(values: Int32Array | Uint8Array): BigInt64Array {
   const out = new BigInt64Array(values.length);
   for (let i = 0; i < values.length; i++) out[i] = BigInt(values[i]);
   return out;
+}
+
+/** An output tensor's values as float32: fp16 exports give float16 hooks, widened here exactly. */
+export function outputAsFloat32(tensor: Tensor, what: string): Float32Array {
+  if (tensor.type === "float32") return tensor.data as Float32Array;
+  if (tensor.type === "float16") {
+    const data = tensor.data as Uint16Array | Float32Array;
+    return data instanceof Uint16Array ? float16ToFloat32Array(data) : Float32Array.from(data);
+  }
+  throw new ConfigError(`${what} is a ${tensor.type} tensor; expected float32 or float16`);
 }

@@ -6,7 +6,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ConfigError } from "@saeflow/core";
-import { buildDecoderGraph, loadDecoder, parseOnnxGraph, readLlama2cCheckpoint } from "@saeflow/forward";
+import * as ort from "onnxruntime-node";
+import {
+  buildDecoderGraph,
+  loadDecoder,
+  outputAsFloat32,
+  parseOnnxGraph,
+  readLlama2cCheckpoint,
+} from "@saeflow/forward";
 import { padBatch } from "@saeflow/tokenize";
 import { sharedModel, tempDir } from "../helpers.ts";
 
@@ -55,5 +62,17 @@ Deno.test("an exported stories260K graph gives the same hooks as the graph built
   await assert.rejects(
     loadDecoder(file, { hooks: ["blocks.5.hook_resid_post"] }),
     (e) => e instanceof ConfigError && /asks for layer 5, but .*model.onnx has 5 layers/.test(e.message),
+  );
+});
+
+Deno.test("float16 hook outputs (fp16 exports) are widened exactly; other types are refused by name", () => {
+  const half = Uint16Array.of(0x3c00, 0xc000, 0x0001, 0x7bff); // 1, -2, the smallest subnormal, 65504
+  const widened = outputAsFloat32(new ort.Tensor("float16", half, [4]), "blocks.0.hook_resid_post");
+  assert.deepEqual(Array.from(widened), [1, -2, 2 ** -24, 65504]);
+  const same = Float32Array.of(0.5);
+  assert.equal(outputAsFloat32(new ort.Tensor("float32", same, [1]), "x"), same);
+  assert.throws(
+    () => outputAsFloat32(new ort.Tensor("int32", Int32Array.of(1), [1]), "blocks.0.hook_mlp_out"),
+    /blocks\.0\.hook_mlp_out is a int32 tensor; expected float32 or float16/,
   );
 });
