@@ -4,6 +4,7 @@
  * @module
  */
 import * as ort from "onnxruntime-node";
+import { ConfigError } from "@saeflow/core";
 import type { TokenBatch } from "@saeflow/tokenize";
 import type { ActivationBatch } from "./activation_batch.ts";
 import { buildDecoderGraph } from "./decoder/decoder_graph.ts";
@@ -67,6 +68,13 @@ export interface ForwardTimings {
   runMs: number;
 }
 
+/** Refuses a request for nothing: no hooks and no logits. */
+export function checkRequested(hooks: readonly Hook[], logits: boolean | undefined, model: string): void {
+  if (hooks.length === 0 && !logits) {
+    throw new ConfigError(`${model}: nothing requested; give hooks (like blocks.0.hook_resid_post) or ask for logits`);
+  }
+}
+
 /** A fresh, zeroed {@link ForwardTimings}. */
 export const noTimings = (): ForwardTimings => ({ batches: 0, tokens: 0, paddedTokens: 0, feedMs: 0, runMs: 0 });
 
@@ -118,6 +126,7 @@ export class DecoderSession implements ForwardModel {
       config,
     };
     const hooks = parseHooks(options.hooks, config.numLayers, info.id);
+    checkRequested(hooks, options.logits, info.id);
     const graph = await buildDecoderGraph(config, weights, {
       hooks,
       logits: options.logits,

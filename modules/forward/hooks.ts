@@ -40,7 +40,6 @@ export function parseHookName(name: string, where?: string): Hook {
  * ```
  */
 export function parseHooks(names: readonly string[], numLayers: number, model = "the model"): Hook[] {
-  if (names.length === 0) throw new ConfigError(`no hooks requested; expected names like blocks.0.hook_resid_post`);
   const seen = new Set<string>();
   return names.map((name) => {
     const { layer, point } = parseHookName(name);

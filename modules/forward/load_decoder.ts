@@ -9,7 +9,9 @@ import {
   cachedCommit,
   downloadModelFile,
   type HubOptions,
+  isHubId,
   openSafetensorsCheckpoint,
+  readCheckpointIndex,
   readJsonFile,
   statIfExists,
 } from "@saeflow/io";
@@ -36,7 +38,7 @@ async function downloadCheckpoint(
   const config = (await downloadModelFile(id, "config.json", fileOptions))!;
   const index = await downloadModelFile(id, "model.safetensors.index.json", { ...fileOptions, optional: true });
   if (index) {
-    const { weight_map: weightMap } = (await readJsonFile<{ weight_map: Record<string, string> }>(index, "an index"))!;
+    const weightMap = (await readCheckpointIndex(index))!;
     for (const shard of new Set(Object.values(weightMap))) await downloadModelFile(id, shard, fileOptions);
   } else {
     await downloadModelFile(id, "model.safetensors", fileOptions);
@@ -55,7 +57,16 @@ async function downloadCheckpoint(
  */
 export async function loadDecoder(source: string, options: LoadDecoderOptions): Promise<ForwardModel> {
   const stat = await statIfExists(source);
-  if (stat?.isFile && source.endsWith(".onnx")) return await ExportedSession.open(source, options);
+  if (stat?.isFile && source.endsWith(".onnx")) {
+    for (const key of ["dtype", "attention"] as const) {
+      if (options[key] !== undefined) {
+        throw new ConfigError(
+          `${key} applies to graphs saeflow builds; ${source} is an exported model: leave ${key} out`,
+        );
+      }
+    }
+    return await ExportedSession.open(source, options);
+  }
   if (stat?.isFile) {
     if (!source.endsWith(".bin")) {
       throw new ConfigError(
@@ -66,11 +77,11 @@ export async function loadDecoder(source: string, options: LoadDecoderOptions): 
     const { config, weights } = await readLlama2cCheckpoint(source);
     return await DecoderSession.create({ id: source, format: "llama2c" }, config, weights, options);
   }
-  const isHubId = stat === undefined && /^[\w.-]+\/[\w.-]+$/.test(source);
-  if (stat === undefined && !isHubId) {
+  const hubId = stat === undefined && isHubId(source);
+  if (stat === undefined && !hubId) {
     throw new ConfigError(`model ${source} not found; expected a local path or a Hub model id (owner/name)`);
   }
-  const hub = isHubId ? await downloadCheckpoint(source, options) : undefined;
+  const hub = hubId ? await downloadCheckpoint(source, options) : undefined;
   const folder = hub?.folder ?? source;
   const configPath = join(folder, "config.json");
   const json = await readJsonFile(configPath, "a Hugging Face config.json");

@@ -16,12 +16,28 @@ export interface TokenLimits {
   vocabSize?: number;
 }
 
-/** Throws a DataError naming the first record that is empty, longer than the context, or outside the vocabulary. */
+/**
+ * Throws a DataError naming the first record that is empty, longer than the context, outside the vocabulary, or not
+ * right-padded as its length says (the graphs take positions 0..length-1 and the mask's row sums as lengths).
+ */
 export function checkTokens(tokens: TokenBatch, limits: TokenLimits): void {
   const { model, maxPositions = Infinity, vocabSize = Infinity } = limits;
+  if (!(tokens.padId >= 0 && tokens.padId < vocabSize)) {
+    throw new DataError(model, {}, `pad id ${tokens.padId} is outside the model's vocabulary`, `0..${vocabSize - 1}`);
+  }
   for (let row = 0; row < tokens.batchSize; row++) {
     const id = tokens.records[row]?.id;
     const length = tokens.lengths[row];
+    for (let t = 0; t < tokens.seqLen; t++) {
+      if (tokens.mask[row * tokens.seqLen + t] !== (t < length ? 1 : 0)) {
+        throw new DataError(
+          model,
+          { id },
+          `mask is ${tokens.mask[row * tokens.seqLen + t]} at position ${t} of a row of length ${length}`,
+          "right padding: 1 on the first `length` positions, 0 after",
+        );
+      }
+    }
     if (length === 0) {
       throw new DataError(model, { id }, "record has no tokens", "at least one token per record");
     }

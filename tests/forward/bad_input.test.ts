@@ -93,16 +93,75 @@ Deno.test("rows longer than the context and ids outside the vocabulary name the 
   }
 });
 
-Deno.test("unavailable execution providers and dtypes fail with how to enable them", async () => {
+Deno.test("cuda either starts or fails with how to enable it; fp16 on cpu and unknown providers are refused", async () => {
   const hooks = ["blocks.0.hook_resid_post"];
-  await assert.rejects(
-    loadDecoder(STORIES(), { hooks, executionProvider: "cuda" }),
-    (e) => e instanceof ConfigError && /"cuda" could not start: .*ONNXRUNTIME_NODE_INSTALL=cuda12/.test(e.message),
-  );
+  try {
+    await (await loadDecoder(STORIES(), { hooks, executionProvider: "cuda" })).release(); // a machine with the CUDA EP
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, String(e));
+    assert.match(e.message, /"cuda" could not start: .*ONNXRUNTIME_NODE_INSTALL=cuda12/);
+  }
   await assert.rejects(loadDecoder(STORIES(), { hooks, dtype: "fp16" }), /fp16 needs the cuda or webgpu/);
   await assert.rejects(
     // deno-lint-ignore no-explicit-any
     loadDecoder(STORIES(), { hooks, executionProvider: "tpu" as any }),
     /unknown execution provider "tpu"/,
   );
+});
+
+Deno.test("token batches that are not right-padded as their lengths say, or pad outside the vocabulary, are refused", async () => {
+  const model = await loadDecoder(STORIES(), { hooks: ["blocks.0.hook_resid_post"] });
+  try {
+    const records = [{ id: "left-padded", text: "" }];
+    const batch = padBatch([[1, 5, 6]], { padId: 0, hasBos: true, records });
+    batch.mask.set([0, 1, 1]);
+    await assert.rejects(model.run(batch), /id "left-padded".*mask is 0 at position 0 of a row of length 3/);
+    await assert.rejects(
+      model.run(padBatch([[1, 5], [1]], { padId: 512, hasBos: true })),
+      /pad id 512 is outside the model's vocabulary; expected 0\.\.511/,
+    );
+  } finally {
+    await model.release();
+  }
+});
+
+Deno.test("a llama2.c header with heads not divisible by kv heads is refused by name", async () => {
+  await using dir = await tempDir();
+  const bytes = (await Deno.readFile(STORIES())).slice();
+  new Int32Array(bytes.buffer, 0, 7)[4] = 3; // n_kv_heads 3 for 8 heads
+  const path = join(dir.path, "odd.bin");
+  await Deno.writeFile(path, bytes);
+  await assert.rejects(
+    loadDecoder(path, { hooks: ["blocks.0.hook_resid_post"] }),
+    (e) => e instanceof DataError && e.message.startsWith(path) && /n_heads a multiple of n_kv_heads/.test(e.message),
+  );
+});
+
+Deno.test("config.json holding null and an index without weight_map are DataErrors naming the file", async () => {
+  await using dir = await tempDir();
+  await Deno.writeTextFile(join(dir.path, "config.json"), "null");
+  await assert.rejects(
+    loadDecoder(dir.path, { hooks: ["blocks.0.hook_resid_post"] }),
+    (e) => e instanceof DataError && /config\.json: holds null, not a JSON object/.test(e.message),
+  );
+  const config = llamaConfig({ num_hidden_layers: 1 });
+  await writeCheckpoint(dir.path, config, randomCheckpoint(config, 1));
+  await Deno.remove(join(dir.path, "model.safetensors"));
+  await Deno.writeTextFile(join(dir.path, "model.safetensors.index.json"), JSON.stringify({ shards: [] }));
+  await assert.rejects(
+    loadDecoder(dir.path, { hooks: ["blocks.0.hook_resid_post"] }),
+    (e) => e instanceof DataError && /index\.json: "weight_map" is missing/.test(e.message),
+  );
+});
+
+Deno.test("asking for nothing (no hooks, no logits) is refused; logits alone are fine", async () => {
+  await assert.rejects(loadDecoder(STORIES(), { hooks: [] }), /nothing requested; give hooks/);
+  const model = await loadDecoder(STORIES(), { hooks: [], logits: true });
+  try {
+    const { activations, logits } = await model.run(padBatch([[1, 403]], { padId: 0, hasBos: true }));
+    assert.equal(activations.size, 0);
+    assert.equal(logits!.length, 2 * 512);
+  } finally {
+    await model.release();
+  }
 });

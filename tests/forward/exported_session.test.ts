@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ConfigError } from "@saeflow/core";
+import { ConfigError, DataError } from "@saeflow/core";
 import * as ort from "onnxruntime-node";
 import {
   buildDecoderGraph,
@@ -75,4 +75,38 @@ Deno.test("float16 hook outputs (fp16 exports) are widened exactly; other types 
     () => outputAsFloat32(new ort.Tensor("int32", Int32Array.of(1), [1]), "blocks.0.hook_mlp_out"),
     /blocks\.0\.hook_mlp_out is a int32 tensor; expected float32 or float16/,
   );
+});
+
+Deno.test("exports: logits on request, config.json found beside or above onnx/, bad options and configs refused", async () => {
+  await using dir = await tempDir();
+  const { config, weights } = await readLlama2cCheckpoint(sharedModel("stories260K/stories260K.bin"));
+  const exported = await buildDecoderGraph(config, weights, { hooks: [], logits: true });
+  await Deno.mkdir(join(dir.path, "onnx"));
+  const file = join(dir.path, "onnx", "model.onnx");
+  await Deno.writeFile(file, exported.bytes);
+  await Deno.writeTextFile(join(dir.path, "config.json"), JSON.stringify({ max_position_embeddings: 256 }));
+  const model = await loadDecoder(file, { hooks: ["blocks.1.hook_resid_post"], logits: true });
+  try {
+    assert.equal(model.info.maxPositions, 256, "config.json above onnx/ is the model's");
+    const out = await model.run(padBatch([[1, 403, 407]], { padId: 0, hasBos: true }));
+    assert.equal(out.logits!.length, 3 * 512);
+  } finally {
+    await model.release();
+  }
+  await assert.rejects(
+    loadDecoder(file, { hooks: ["blocks.1.hook_resid_post"], dtype: "fp16" }),
+    (e) => e instanceof ConfigError && /dtype applies to graphs saeflow builds/.test(e.message),
+  );
+  await Deno.writeTextFile(join(dir.path, "onnx", "config.json"), "{ broken");
+  await assert.rejects(
+    loadDecoder(file, { hooks: ["blocks.1.hook_resid_post"] }),
+    (e) => e instanceof DataError && /onnx\/config\.json: not valid JSON/.test(e.message),
+  );
+  // Outside an onnx/ folder, the parent's config.json belongs to something else and is not read.
+  const loose = join(dir.path, "onnx", "loose");
+  await Deno.mkdir(loose);
+  await Deno.writeFile(join(loose, "model.onnx"), exported.bytes);
+  const alone = await loadDecoder(join(loose, "model.onnx"), { hooks: ["blocks.0.hook_resid_post"] });
+  assert.equal(alone.info.maxPositions, undefined);
+  await alone.release();
 });

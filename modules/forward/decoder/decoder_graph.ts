@@ -10,7 +10,7 @@ import type { Hook } from "../hooks.ts";
 import type { DecoderConfig } from "./decoder_config.ts";
 import { checkWeightShape, readWeight, type WeightSource } from "./weight_source.ts";
 import { basename, dirname } from "node:path";
-import { DataError } from "@saeflow/core";
+import { ConfigError, DataError } from "@saeflow/core";
 import { attention, type AttentionKernel, attentionShared, chooseAttentionKernel, softcap } from "./attention_graph.ts";
 import { float32ToFloat16Array } from "@saeflow/io";
 import type { Dtype, ExecutionProvider } from "../execution.ts";
@@ -71,6 +71,7 @@ export async function buildDecoderGraph(
   options: DecoderGraphOptions,
 ): Promise<DecoderGraph> {
   const { hooks, logits = false, dtype = "fp32" } = options;
+  if (hooks.length === 0 && !logits) throw new ConfigError("decoder graph: nothing requested (no hooks, no logits)");
   const kernel = chooseAttentionKernel(config, options.attention, options.executionProvider ?? "cpu");
   const D = config.hiddenSize;
   const layersBuilt = logits ? config.numLayers : Math.max(...hooks.map((h) => h.layer)) + 1;

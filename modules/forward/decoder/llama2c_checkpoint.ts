@@ -54,12 +54,15 @@ export async function readLlama2cCheckpoint(path: string): Promise<ImportedDecod
   const [dim, hiddenDim, numLayers, numHeads, numKvHeads, signedVocab, seqLen] = header;
   const vocab = Math.abs(signedVocab);
   const shared = signedVocab > 0;
-  if ([dim, hiddenDim, numLayers, numHeads, numKvHeads, vocab, seqLen].some((v) => !(v > 0)) || dim % numHeads !== 0) {
+  const consistent = [dim, hiddenDim, numLayers, numHeads, numKvHeads, vocab, seqLen].every((v) => v > 0) &&
+    dim % numHeads === 0 && (dim / numHeads) % 2 === 0 && numHeads % numKvHeads === 0;
+  if (!consistent) {
     throw new DataError(
       path,
       {},
       `header [${Array.from(header).join(", ")}] is not a llama2.c checkpoint header`,
-      "positive dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len with dim divisible by n_heads",
+      "positive dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len; an even head size dim / n_heads; " +
+        "n_heads a multiple of n_kv_heads",
     );
   }
   const headDim = dim / numHeads;
@@ -90,8 +93,8 @@ export async function readLlama2cCheckpoint(path: string): Promise<ImportedDecod
       "a complete llama2.c checkpoint (is the file truncated?)",
     );
   }
-  // The weights start at byte 28, which is 4-byte aligned, so one copy gives an aligned Float32Array over all of them.
-  const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset + HEADER_BYTES, bytes.byteOffset + bytes.length));
+  // Deno.readFile's buffer starts at offset 0 and the weights at byte 28 (4-aligned): a view, no copy.
+  const all = new Float32Array(bytes.buffer, bytes.byteOffset + HEADER_BYTES, floats);
   const section = new Map<string, Float32Array>();
   let offset = 0;
   for (const [name, shape] of sections) {

@@ -7,7 +7,7 @@ import { dirname, resolve } from "node:path";
 import type { InferenceSession } from "onnxruntime-node";
 import { ConfigError } from "@saeflow/core";
 import { appendGraphOutputs, type AppendOptions } from "./graph_surgery.ts";
-import { parseOnnxGraph } from "./onnx_graph.ts";
+import { type OnnxGraph, parseOnnxGraph } from "./onnx_graph.ts";
 import { createSession, type SessionOptions } from "../execution.ts";
 
 /**
@@ -23,6 +23,7 @@ import { createSession, type SessionOptions } from "../execution.ts";
  * @param tensorNames tensors of the graph, or outputs of `append.nodes`
  * @param options execution provider, threads, optimization level (see `createSession`)
  * @param append nodes to add (see `hookTensors`)
+ * @param loaded the file's bytes and parsed graph, when the caller has them already (not read or parsed twice)
  * @throws {DataError} when the file is not an ONNX model
  * @throws {ConfigError} when a tensor name is not in the graph
  *
@@ -38,9 +39,10 @@ export async function loadSessionWithOutputs(
   tensorNames: readonly string[],
   options: SessionOptions = {},
   append: AppendOptions = {},
+  loaded?: { bytes: Uint8Array; graph: OnnxGraph },
 ): Promise<InferenceSession> {
-  const bytes = await Deno.readFile(modelPath);
-  const graph = parseOnnxGraph(bytes, modelPath);
+  const bytes = loaded?.bytes ?? await Deno.readFile(modelPath);
+  const graph = loaded?.graph ?? parseOnnxGraph(bytes, modelPath);
   const added = new Set(append.nodes?.flatMap((n) => n.outputs));
   const outputs = new Set(graph.outputs.map((o) => o.name));
   const missing = tensorNames.filter((t) => !graph.has(t) && !added.has(t));
