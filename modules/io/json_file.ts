@@ -6,7 +6,8 @@
 import { DataError } from "@saeflow/core";
 
 /**
- * Parses the JSON file at `path`; undefined when there is no such file.
+ * Parses the JSON object in the file at `path`; undefined when there is no such file. Anything else than an object
+ * (an array, `null`, a number) is a DataError, like malformed JSON.
  *
  * @example
  * ```ts
@@ -24,11 +25,21 @@ export async function readJsonFile<T = Record<string, unknown>>(
     if (error instanceof Deno.errors.NotFound) return undefined;
     throw error;
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (error) {
     throw new DataError(path, {}, `not valid JSON (${(error as Error).message})`, expected, { cause: error });
   }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new DataError(
+      path,
+      {},
+      `holds ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}, not a JSON object`,
+      expected,
+    );
+  }
+  return value as T;
 }
 
 /** File information, or undefined when nothing is at `path`. */

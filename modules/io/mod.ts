@@ -45,6 +45,7 @@ export { HubAuthError, HubDownloadError, HubError, HubNotFoundError, HubOfflineE
 export { hubFetch } from "./hub/hub_fetch.ts";
 export { type DownloadOptions, downloadToCache } from "./hub/hub_download.ts";
 export { cachedCommit, downloadModelFile, type ModelFileOptions } from "./hub/hub_model_file.ts";
+export { checkHubName, HUB_ID, isHubId } from "./hub/hub_names.ts";
 export { type HubDataset, type HubDatasetRef, resolveHubDataset } from "./hub/hub_dataset.ts";
 export { type InvalidByte, Utf8CheckStream } from "./utf8_check.ts";
 export { LineStream, type NumberedLine } from "./lines.ts";
@@ -67,4 +68,4 @@ export {
 export type { TensorEntry } from "./tensors/safetensors_header.ts";
 export { SafetensorsFile } from "./tensors/safetensors_file.ts";
 export { type TensorArray, type TensorToWrite, writeSafetensors } from "./tensors/safetensors_write.ts";
-export { openSafetensorsCheckpoint, type TensorSource } from "./tensors/checkpoint.ts";
+export { openSafetensorsCheckpoint, readCheckpointIndex, type TensorSource } from "./tensors/checkpoint.ts";

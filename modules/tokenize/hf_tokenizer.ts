@@ -7,7 +7,7 @@
 import { dirname, resolve } from "node:path";
 import { AutoTokenizer, type PreTrainedTokenizer } from "@huggingface/transformers";
 import { ConfigError, DataError } from "@saeflow/core";
-import { cachedCommit, downloadModelFile, type HubOptions, readJsonFile, statIfExists } from "@saeflow/io";
+import { cachedCommit, downloadModelFile, type HubOptions, isHubId, readJsonFile, statIfExists } from "@saeflow/io";
 import type { EncodeOptions, Tokenizer } from "./tokenizer.ts";
 
 /** Options of {@link loadHfTokenizer}. */
@@ -22,7 +22,6 @@ export interface HfTokenizerOptions {
 const REQUIRED_FILES = ["tokenizer.json", "tokenizer_config.json"] as const;
 /** Older repositories name their pad token only here. */
 const SPECIAL_TOKENS_MAP = "special_tokens_map.json";
-const HUB_ID = /^[\w.-]+(\/[\w.-]+)?$/;
 
 /**
  * Loads a Hugging Face tokenizer. `source` is a folder holding `tokenizer.json` and `tokenizer_config.json` (an
@@ -39,12 +38,13 @@ const HUB_ID = /^[\w.-]+(\/[\w.-]+)?$/;
  * ```
  */
 export async function loadHfTokenizer(source: string, options: HfTokenizerOptions = {}): Promise<HfTokenizer> {
-  if ((await statIfExists(source))?.isDirectory) {
+  const stat = await statIfExists(source);
+  if (stat?.isDirectory) {
     const folder = resolve(source);
     await requireFiles(folder);
     return await fromFolder(folder, source, undefined);
   }
-  if (!HUB_ID.test(source) || source.startsWith(".")) {
+  if (stat || !isHubId(source) || source.startsWith(".")) {
     throw new ConfigError(
       `tokenizer "${source}" is neither a folder nor a Hub model id; expected a folder with ${
         REQUIRED_FILES.join(" and ")

@@ -23,7 +23,11 @@ export interface TokenizeOptions {
    * length order within a window: restore input order downstream with `ReorderStream` if it matters.
    */
   windowSize?: number;
-  /** Wrap each text as a user turn with the tokenizer's chat template (instruction-tuned models); default false. */
+  /**
+   * Wrap each text as a user turn with the tokenizer's chat template (instruction-tuned models); default false.
+   * Truncation to `maxTokens` then applies to the rendered turn, so a row that is cut loses the template's closing
+   * tokens (and the generation prompt) too: choose `maxTokens` with room for them when the last token matters.
+   */
   chatTemplate?: boolean;
   /**
    * What an empty or whitespace-only text does: `"error"` (default) fails with a `DataError` naming the record,

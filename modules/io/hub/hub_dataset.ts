@@ -7,6 +7,8 @@ import { ConfigError, DataError } from "@saeflow/core";
 import { downloadToCache } from "./hub_download.ts";
 import type { HubFetchOptions } from "./hub_fetch.ts";
 import { type HubOptions, resolveHubOptions } from "./hub_options.ts";
+import { checkHubName, HUB_ID } from "./hub_names.ts";
+import { cachedCommit } from "./hub_model_file.ts";
 
 /** Which split of which dataset. */
 export interface HubDatasetRef {
@@ -51,8 +53,8 @@ type ParquetListing = Record<string, Record<string, string[]>>;
  */
 export async function resolveHubDataset(ref: HubDatasetRef, options: HubOptions = {}): Promise<HubDataset> {
   const { id, split } = ref;
-  checkName("dataset id", id, /^[\w.-]+(\/[\w.-]+)?$/, "name or org/name");
-  checkName("split", split, /^[\w.-]+$/, "letters, digits, _ . -");
+  checkHubName("dataset id", id, HUB_ID, "name or org/name");
+  checkHubName("split", split, /^[\w.-]+$/, "letters, digits, _ . -");
   const resolved = resolveHubOptions(options);
   const opts = { ...resolved, repoUrl: `${resolved.endpoint}/datasets/${id}` };
   const listing = await readListing(id, opts);
@@ -64,7 +66,7 @@ export async function resolveHubDataset(ref: HubDatasetRef, options: HubOptions 
   if (!Object.hasOwn(listing, config)) {
     throw new ConfigError(`dataset "${id}" has no config "${config}"; its configs: ${configs.join(", ")}`);
   }
-  checkName("config", config, /^[\w.-]+$/, "letters, digits, _ . -");
+  checkHubName("config", config, /^[\w.-]+$/, "letters, digits, _ . -");
   const splits = listing[config];
   if (!Object.hasOwn(splits, split)) {
     const names = Object.keys(splits).join(", ");
@@ -76,7 +78,7 @@ export async function resolveHubDataset(ref: HubDatasetRef, options: HubOptions 
     const what = `file ${n} of dataset "${id}" ${config}/${split}`;
     files.push(await downloadToCache(url, `datasets/${id}/${config}/${split}/${n}.parquet`, { ...opts, what }));
   }
-  const revision = files.length > 0 ? await commitOf(files[0]) : undefined;
+  const revision = files.length > 0 ? await cachedCommit(files[0]) : undefined;
   if (ref.revision && revision && !revision.startsWith(ref.revision)) {
     throw new ConfigError(
       `dataset "${id}": the cached or served Parquet files are at commit ${revision}, not ${ref.revision}; ` +
@@ -104,21 +106,4 @@ async function readListing(id: string, opts: HubFetchOptions & { endpoint: strin
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** Names become cache directories: only plain names, never `.` or `..`, which would leave the cache. */
-function checkName(kind: string, name: string, pattern: RegExp, expected: string) {
-  if (!pattern.test(name) || name.split("/").some((part) => /^\.\.?$/.test(part))) {
-    throw new ConfigError(`invalid ${kind} "${name}": expected ${expected}`);
-  }
-}
-
-/** The commit recorded in a download's sidecar, if the Hub sent one. */
-async function commitOf(file: string): Promise<string | undefined> {
-  try {
-    return JSON.parse(await Deno.readTextFile(`${file}.json`)).commit;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw error;
-  }
 }

@@ -1,15 +1,15 @@
 /**
  * One file of a Hub model repository (`{endpoint}/{id}/resolve/{revision}/{file}`), through the download cache.
  * Files a repository may lack (a sharded checkpoint's index, `special_tokens_map.json`) are asked for once: a 404 is
- * remembered beside the cache entry, so later offline runs know the file is absent rather than failing.
+ * remembered beside the cache entry, so later (offline) runs know the file is absent rather than failing.
  * @module
  */
 import { dirname, resolve } from "node:path";
-import { ConfigError } from "@saeflow/core";
 import { downloadToCache } from "./hub_download.ts";
 import { HubNotFoundError, HubOfflineError } from "./hub_errors.ts";
 import { type HubOptions, resolveHubOptions } from "./hub_options.ts";
 import { readJsonFile, statIfExists } from "../json_file.ts";
+import { checkHubName, HUB_ID } from "./hub_names.ts";
 
 /** Options for {@link downloadModelFile}. */
 export interface ModelFileOptions {
@@ -35,10 +35,8 @@ export async function downloadModelFile(
 ): Promise<string | undefined> {
   const { revision = "main", optional = false } = options;
   const opts = resolveHubOptions(options.hub);
-  if (!/^[\w.-]+(\/[\w.-]+)?$/.test(id)) throw new ConfigError(`"${id}" is not a Hub model id; expected owner/name`);
-  if (revision.split("/").some((part) => part === "" || part === "." || part === "..")) {
-    throw new ConfigError(`revision "${revision}" is not a branch, tag or commit name`);
-  }
+  checkHubName("model id", id, HUB_ID, "name or org/name");
+  checkHubName("revision", revision, /^[\w.-]+(\/[\w.-]+)*$/, "a branch, tag or commit name");
   const relative = `models/${id}/${revision}/${file}`;
   const absent = resolve(opts.cacheDir, `${relative}.absent`);
   if (optional && await statIfExists(absent)) return undefined;
@@ -51,6 +49,7 @@ export async function downloadModelFile(
     });
   } catch (error) {
     if (!optional) throw error;
+    // Remembered like every cached file: the cache is a snapshot of the revision as first seen (refresh: delete it).
     if (error instanceof HubNotFoundError) {
       await Deno.mkdir(dirname(absent), { recursive: true });
       await Deno.writeTextFile(absent, `${url}\n`);

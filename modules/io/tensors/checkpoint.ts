@@ -7,7 +7,7 @@
 import { ConfigError, DataError } from "@saeflow/core";
 import type { TensorEntry } from "./safetensors_header.ts";
 import { SafetensorsFile } from "./safetensors_file.ts";
-import { readJsonFile } from "../json_file.ts";
+import { readJsonFile, statIfExists } from "../json_file.ts";
 
 export const SINGLE_FILE = "model.safetensors";
 export const INDEX_FILE = "model.safetensors.index.json";
@@ -37,17 +37,15 @@ export interface TensorSource extends Disposable {
  * ```
  */
 export async function openSafetensorsCheckpoint(dir: string): Promise<TensorSource> {
-  const stat = await Deno.stat(dir).catch((error) => {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new ConfigError(`${dir}: checkpoint not found; expected a directory with ${SINGLE_FILE} or ${INDEX_FILE}`);
-    }
-    throw error;
-  });
+  const stat = await statIfExists(dir);
+  if (!stat) {
+    throw new ConfigError(`${dir}: checkpoint not found; expected a directory with ${SINGLE_FILE} or ${INDEX_FILE}`);
+  }
   if (stat.isFile) {
     const file = await SafetensorsFile.open(dir);
     return new Checkpoint(dir, new Map([...file.tensors.keys()].map((name) => [name, file])), [file]);
   }
-  const index = await readIndex(`${dir}/${INDEX_FILE}`);
+  const index = await readCheckpointIndex(`${dir}/${INDEX_FILE}`);
   if (index) {
     const files = new Map<string, SafetensorsFile>();
     try {
@@ -136,8 +134,8 @@ class Checkpoint implements TensorSource {
   }
 }
 
-/** The index's weight_map, or undefined when there is no index file. */
-async function readIndex(path: string): Promise<Record<string, string> | undefined> {
+/** A sharded checkpoint index's `weight_map` (tensor -> shard file), or undefined when there is no index file. */
+export async function readCheckpointIndex(path: string): Promise<Record<string, string> | undefined> {
   const index = await readJsonFile<unknown>(path, 'an object with a "weight_map"');
   if (index === undefined) return undefined;
   const map = (index as { weight_map?: unknown } | null)?.weight_map;

@@ -37,7 +37,7 @@ function expectedChecksum(length: number, value: (i: number) => number): number 
 const linux = Deno.build.os === "linux";
 
 Deno.test({
-  name: "a 200 MB F32 tensor reads with peak RSS under 2x its size; a 200 MB BF16 one under its result + 2 chunks",
+  name: "a 200 MB F32 or BF16 tensor reads with peak RSS growing by its float32 result plus at most 32 MB",
   ignore: !linux,
   async fn() {
     await using dir = await tempDir();
@@ -67,7 +67,8 @@ Deno.test({
           `${(m.peak / MB).toFixed(0)} MB (+${(m.grew / MB).toFixed(0)} MB)`,
       );
     }
-    assert.ok(f32.grew < 2 * f32.resultBytes, `F32 read grew RSS by ${f32.grew / MB} MB`);
+    // One copy of the result and no more (a second full copy would be +200 MB).
+    assert.ok(f32.grew < f32.resultBytes + 32 * MB, `F32 read grew RSS by ${f32.grew / MB} MB`);
     assert.ok(bf16.grew < bf16.resultBytes + 32 * MB, `BF16 read grew RSS by ${bf16.grew / MB} MB`);
   },
 });
