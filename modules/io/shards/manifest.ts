@@ -4,6 +4,7 @@
  * @module
  */
 import { readJsonFile } from "../json_file.ts";
+import { writeFileAtomic } from "../atomic_write.ts";
 import type { ShardLayout } from "./feature_row.ts";
 import type { ShardMetadata } from "./shard_metadata.ts";
 
@@ -40,12 +41,6 @@ export async function readManifest(dir: string): Promise<ShardManifest | undefin
 
 /** Writes the manifest atomically (temp file, fsync, rename), so a reader never sees half of it. */
 export async function writeManifest(dir: string, manifest: ShardManifest): Promise<void> {
-  const temp = `${dir}/.${MANIFEST_FILE}.tmp`;
-  {
-    using file = await Deno.open(temp, { write: true, create: true, truncate: true });
-    const bytes = new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n");
-    for (let at = 0; at < bytes.length;) at += await file.write(bytes.subarray(at));
-    await file.sync();
-  }
-  await Deno.rename(temp, `${dir}/${MANIFEST_FILE}`);
+  const bytes = new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n");
+  await writeFileAtomic(`${dir}/${MANIFEST_FILE}`, [bytes], { tempPath: `${dir}/.${MANIFEST_FILE}.tmp` });
 }

@@ -7,6 +7,7 @@
  */
 import { DataError } from "@saeflow/core";
 import { DTYPE_BYTES, isSafetensorsDtype, SAFETENSORS_DTYPES, type SafetensorsDtype } from "./dtype.ts";
+import { writeFileAtomic } from "../atomic_write.ts";
 
 /** Typed arrays that imply their dtype. A Uint8Array is raw bytes of any dtype (U8 when none is given). */
 export type TensorArray =
@@ -114,22 +115,5 @@ export async function writeSafetensors(
   new DataView(prefix.buffer).setBigUint64(0, BigInt(headerLength), true);
   prefix.set(json, 8);
 
-  const slash = path.lastIndexOf("/");
-  const temp = `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-  try {
-    {
-      using file = await Deno.open(temp, { write: true, createNew: true });
-      await writeAll(file, prefix);
-      for (const { bytes } of layout) await writeAll(file, bytes);
-      await file.sync();
-    }
-    await Deno.rename(temp, path);
-  } catch (error) {
-    await Deno.remove(temp).catch(() => {});
-    throw error;
-  }
-}
-
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  for (let at = 0; at < bytes.length;) at += await file.write(bytes.subarray(at));
+  await writeFileAtomic(path, [prefix, ...layout.map(({ bytes }) => bytes)]);
 }
