@@ -33,9 +33,12 @@ export async function tempDir(): Promise<{ path: string; [Symbol.asyncDispose]()
   return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
 }
 
+/** The Python 3 the references run on: SAEFLOW_PYTHON when set (CI points it at one with NumPy), else python3. */
+const PYTHON = Deno.env.get("SAEFLOW_PYTHON") || "python3";
+
 /** Runs a Python 3 snippet (stdin-free) and parses what it prints as JSON. */
 export async function python<T = unknown>(code: string, ...args: string[]): Promise<T> {
-  const { code: status, stdout, stderr } = await new Deno.Command("python3", {
+  const { code: status, stdout, stderr } = await new Deno.Command(PYTHON, {
     args: ["-c", code, ...args],
     stdout: "piped",
     stderr: "piped",
