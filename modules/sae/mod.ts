@@ -1,8 +1,37 @@
 /**
- * `@saeflow/sae`: loading Gemma Scope / SAELens / sparsify SAEs and encoding activations into sparse features (`saeEncode`); SAE training.
+ * `@saeflow/sae`: sparse autoencoders. Loaders for Gemma Scope `params.npz` (with a registry of releases), SAELens
+ * and sparsify folders, all into one {@link SaeSpec}; encoders on ONNX Runtime (default) or tfjs that turn activations
+ * into sparse CSR features; `SaeEncodeStream` for activation batches; diagnostics (L0, FVU, dead features).
  *
- * Not built yet: this member exists so that the shape of the pipeline is visible. It exports nothing
- * until its issue ("3 of 7 — saeEncode") lands; importing a name from it fails at type-check time rather than at run time.
+ * @example
+ * ```ts
+ * import { findGemmaScopeSae, loadGemmaScopeSae, SaeEncoder, SaeEncodeStream } from "@saeflow/sae";
+ * const entry = findGemmaScopeSae({ model: "gemma-2-2b", layer: 12, width: "16k" });
+ * const encoder = await SaeEncoder.create(await loadGemmaScopeSae(entry));
+ * const features = activations.pipeThrough(new SaeEncodeStream([{ id: entry.id, hook: entry.hook, encoder }]));
+ * ```
  * @module
  */
-export {};
+export type { SaeArchitecture, SaeInputNormalization, SaeSpec, SaeTensor } from "./sae_spec.ts";
+export { type FeatureBatch, recordRowOffsets, type SparseFeatures } from "./sparse_features.ts";
+export { buildEncoderGraph, type EncoderGraph, type EncoderGraphOptions } from "./encoder_graph.ts";
+export { type EncodeResult, SaeEncoder, type SaeEncoderOptions } from "./sae_encoder.ts";
+export { type HookedSae, realTokenRows, SaeEncodeStream } from "./encode_stream.ts";
+export { FeatureStats, type FeatureSummary } from "./feature_stats.ts";
+export { GEMMA_SCOPE_ARRAYS, type GemmaScopeMeta, loadGemmaScopeNpz } from "./gemma_scope_npz.ts";
+export {
+  downloadGemmaScopeSae,
+  findGemmaScopeSae,
+  GEMMA_SCOPE_REGISTRY_PATH,
+  GEMMA_SCOPE_WIDTHS,
+  type GemmaScopeDownloadOptions,
+  type GemmaScopeQuery,
+  GemmaScopeRegistry,
+  type GemmaScopeSae,
+  loadGemmaScopeRegistry,
+  loadGemmaScopeSae,
+} from "./gemma_scope_registry.ts";
+export { loadSaeLens, type LoadSaeLensOptions, SAELENS_WEIGHTS_FILE } from "./saelens.ts";
+export { loadSparsify, type LoadSparsifyOptions, SPARSIFY_WEIGHTS_FILE } from "./sparsify.ts";
+export { readZipDirectory, type ZipDirectory, type ZipEntry } from "./zip_directory.ts";
+export { type NpyHeader, parseNpyHeader } from "./npy.ts";

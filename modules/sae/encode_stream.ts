@@ -1,0 +1,94 @@
+/**
+ * saeEncode as a stream stage: activation batches in, sparse feature batches out, for any number of SAEs (each on the
+ * hook it was trained on). Only real tokens are encoded: padding never reaches an SAE.
+ * @module
+ */
+import { ConfigError, DataError } from "@saeflow/core";
+import type { ActivationBatch } from "@saeflow/forward";
+import { FeatureStats } from "./feature_stats.ts";
+import type { SaeEncoder } from "./sae_encoder.ts";
+import type { FeatureBatch } from "./sparse_features.ts";
+
+/** One SAE of the stream and the hook it reads. */
+export interface HookedSae {
+  /** Key of its features in each {@link FeatureBatch} (e.g. the registry id). */
+  id: string;
+  /** Hook whose activations it encodes (`blocks.12.hook_resid_post`). */
+  hook: string;
+  encoder: SaeEncoder;
+}
+
+/**
+ * The real tokens' rows of one hook, `[Σ lengths, d]`, record by record; a NaN or infinite activation is a
+ * DataError naming the record, position and hook (an SAE would silently turn it into garbage features).
+ */
+export function realTokenRows(batch: ActivationBatch, hook: string): Float32Array {
+  const { tokens, dModel: d } = batch;
+  const values = batch.activations.get(hook);
+  if (!values) {
+    throw new ConfigError(`activation batch has no hook ${hook}; it has ${[...batch.activations.keys()].join(", ")}`);
+  }
+  const total = tokens.lengths.reduce((a, b) => a + b, 0);
+  const rows = new Float32Array(total * d);
+  let at = 0;
+  for (let b = 0; b < tokens.batchSize; b++) {
+    const start = b * tokens.seqLen * d;
+    const row = values.subarray(start, start + tokens.lengths[b] * d);
+    for (let i = 0; i < row.length; i++) {
+      if (!Number.isFinite(row[i])) {
+        throw new DataError(
+          hook,
+          { id: tokens.records[b]?.id },
+          `activation ${row[i]} at token ${Math.floor(i / d)}, dimension ${i % d}`,
+          "finite activations (is the model's dtype overflowing?)",
+        );
+      }
+    }
+    rows.set(row, at);
+    at += row.length;
+  }
+  return rows;
+}
+
+/**
+ * Encodes each activation batch with every SAE. Optionally keeps {@link FeatureStats} per SAE (L0, FVU when the
+ * encoders measure reconstructions, dead features).
+ *
+ * @example
+ * ```ts
+ * const features = activations.pipeThrough(new SaeEncodeStream([{ id: "l12-16k", hook: "blocks.12.hook_resid_post", encoder }]));
+ * ```
+ */
+export class SaeEncodeStream extends TransformStream<ActivationBatch, FeatureBatch> {
+  /** Diagnostics per SAE id, filled as batches pass. */
+  readonly stats: Map<string, FeatureStats>;
+
+  constructor(saes: readonly HookedSae[]) {
+    const stats = new Map(saes.map((s) => [s.id, new FeatureStats(s.encoder.spec.dSae, s.encoder.spec.dIn)]));
+    super(
+      {
+        async transform(batch, controller) {
+          const rowsByHook = new Map<string, Float32Array>();
+          const features = new Map();
+          for (const { id, hook, encoder } of saes) {
+            const { spec } = encoder;
+            if (batch.dModel !== spec.dIn) {
+              throw new ConfigError(
+                `SAE ${id} (${spec.source}) takes d_in ${spec.dIn}, but the model's ${hook} has d_model ${batch.dModel}`,
+              );
+            }
+            if (!rowsByHook.has(hook)) rowsByHook.set(hook, realTokenRows(batch, hook));
+            const x = rowsByHook.get(hook)!;
+            const { features: f, sqError } = await encoder.encode(x, x.length / spec.dIn);
+            stats.get(id)!.add(f, x, sqError);
+            features.set(id, f);
+          }
+          controller.enqueue({ tokens: batch.tokens, features });
+        },
+      },
+      new CountQueuingStrategy({ highWaterMark: 1 }),
+      new CountQueuingStrategy({ highWaterMark: 1 }),
+    );
+    this.stats = stats;
+  }
+}
