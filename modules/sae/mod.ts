@@ -31,6 +31,7 @@ export {
   loadGemmaScopeRegistry,
   loadGemmaScopeSae,
 } from "./gemma_scope_registry.ts";
+export { downloadSaeFolder, type SaeFolderDownloadOptions } from "./sae_folder.ts";
 export { loadSaeLens, type LoadSaeLensOptions, SAELENS_WEIGHTS_FILE } from "./saelens.ts";
 export { loadSparsify, type LoadSparsifyOptions, SPARSIFY_WEIGHTS_FILE } from "./sparsify.ts";
 export { readZipDirectory, type ZipDirectory, type ZipEntry } from "./zip_directory.ts";

@@ -5,9 +5,9 @@
  * from.
  * @module
  */
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { ConfigError, DataError } from "@saeflow/core";
-import { readJsonFile, statIfExists } from "@saeflow/io";
+import { checkHubName, downloadModelFile, type HubOptions, readJsonFile, statIfExists } from "@saeflow/io";
 
 /** What a format's folder holds, for lookups and messages. */
 export interface SaeFolderFormat {
@@ -47,7 +47,7 @@ export async function openSaeFolder(folder: string, format: SaeFolderFormat): Pr
     throw new ConfigError(`${folder}: ${info ? "not a folder" : "no such folder"}; expected ${expected}`);
   }
   const cfgPath = join(absolute, SAE_CFG_FILE);
-  const raw = await readJsonFile<unknown>(cfgPath, `${format.name}'s ${SAE_CFG_FILE}`);
+  const raw = await readJsonFile(cfgPath, `${format.name}'s config object`);
   if (raw === undefined) {
     const inside = await subfoldersWithConfig(absolute);
     throw new ConfigError(
@@ -56,9 +56,6 @@ export async function openSaeFolder(folder: string, format: SaeFolderFormat): Pr
           `pass one of them`
         : `${folder}: no ${SAE_CFG_FILE}; expected ${expected}`,
     );
-  }
-  if (!isPlainObject(raw)) {
-    throw new DataError(cfgPath, {}, `holds ${describe(raw)}, not a JSON object`, `${format.name}'s config object`);
   }
   const weightsPath = join(absolute, format.weights);
   if (!(await statIfExists(weightsPath))?.isFile) {
@@ -156,4 +153,33 @@ async function subfoldersWithConfig(folder: string): Promise<string[]> {
     }
   }
   return names.sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+}
+
+/** Options for {@link downloadSaeFolder}. */
+export interface SaeFolderDownloadOptions {
+  /** Branch, tag or commit (default `main`). */
+  revision?: string;
+  hub?: HubOptions;
+}
+
+/**
+ * Downloads one SAE folder of a Hub repository — `{subfolder}/cfg.json` and the weights file beside it — into the
+ * cache (resumable, `HF_TOKEN`, offline from cache) and returns the local folder for `loadSaeLens` / `loadSparsify`.
+ *
+ * @example
+ * ```ts
+ * const folder = await downloadSaeFolder("EleutherAI/sae-llama-3-8b-32x", "layers.24", "sae.safetensors");
+ * const spec = await loadSparsify(folder);
+ * ```
+ */
+export async function downloadSaeFolder(
+  repo: string,
+  subfolder: string,
+  weightsFile: string,
+  options: SaeFolderDownloadOptions = {},
+): Promise<string> {
+  checkHubName("SAE subfolder", subfolder, /^[\w.-]+(\/[\w.-]+)*$/, "a path inside the repository");
+  const cfg = (await downloadModelFile(repo, `${subfolder}/${SAE_CFG_FILE}`, options))!;
+  await downloadModelFile(repo, `${subfolder}/${weightsFile}`, options);
+  return dirname(cfg);
 }

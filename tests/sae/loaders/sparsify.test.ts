@@ -6,9 +6,11 @@ import assert from "node:assert/strict";
 import { ConfigError, DataError } from "@saeflow/core";
 import { loadSparsify } from "../../../modules/sae/sparsify.ts";
 import { sparsifyHookName } from "../../../modules/sae/sparsify_hookpoint.ts";
+import { downloadSaeFolder } from "../../../modules/sae/sae_folder.ts";
 import { tempDir } from "../../helpers.ts";
 import type { PyTensor } from "../../io/tensors/python_safetensors.ts";
 import { assertRead, assertRejects, assertStored, fieldsOf } from "./loader_asserts.ts";
+import { serveBytes, testOptions, TestServer } from "../../io/hub/fake_hub.ts";
 import { pythonWriteCfg, pythonWriteSaeFolder, tensor } from "./python_sae_folder.ts";
 
 const WEIGHTS = "sae.safetensors";
@@ -163,4 +165,37 @@ Deno.test("sparsify tensors: missing ones and widths disagreeing with cfg.json a
   const tensors = sparsifyTensors("F32", 8).map((t) => t.name === "b_dec" ? tensor("b_dec", "F32", [3], 4) : t);
   await pythonWriteSaeFolder(folder, noDIn, WEIGHTS, tensors);
   await assertRejects(loadSparsify(folder), DataError, file, '"b_dec"', "d_in 4 from encoder.weight", "[4]");
+});
+
+Deno.test("a sparsify hookpoint folder downloads from a Hub repository, then loads offline from the cache", async () => {
+  await using repo = await tempDir();
+  await using cache = await tempDir();
+  await pythonWriteSaeFolder(`${repo.path}/layers.6`, sparsifyCfg(), WEIGHTS, sparsifyTensors("F32", 8));
+  await using server = new TestServer(async (request, url) => {
+    const prefix = "/acme/sae-run/resolve/main/";
+    const path = decodeURIComponent(url.pathname);
+    if (!path.startsWith(prefix)) return new Response("no", { status: 404 });
+    try {
+      return serveBytes(request, await Deno.readFile(`${repo.path}/${path.slice(prefix.length)}`));
+    } catch {
+      return new Response("no", { status: 404 });
+    }
+  });
+  const { options } = testOptions(server.url, cache.path, { token: "hf_abc" });
+  const folder = await downloadSaeFolder("acme/sae-run", "layers.6", WEIGHTS, { hub: options });
+  assert.equal(folder, `${cache.path}/models/acme/sae-run/main/layers.6`);
+  const spec = await loadSparsify(folder);
+  assert.equal(spec.hookName, "blocks.6.hook_resid_post");
+  assert.deepEqual(server.requests.map((r) => r.path.split("/").slice(-2).join("/")), [
+    "layers.6/cfg.json",
+    `layers.6/${WEIGHTS}`,
+  ]);
+  assert.ok(server.requests.every((r) => r.headers.get("authorization") === "Bearer hf_abc"));
+  const offline = await downloadSaeFolder("acme/sae-run", "layers.6", WEIGHTS, { hub: { ...options, offline: true } });
+  assert.equal(offline, folder);
+  assert.equal(server.requests.length, 2);
+  await assert.rejects(
+    downloadSaeFolder("acme/sae-run", "../escape", WEIGHTS, { hub: options }),
+    /invalid SAE subfolder "..\/escape"/,
+  );
 });
