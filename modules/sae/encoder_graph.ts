@@ -91,16 +91,19 @@ export function buildEncoderGraph(spec: SaeSpec, options: EncoderGraphOptions = 
       dense = g.node("ScatterElements", [zeros, indices, kept], { axis: { i: -1 } });
     }
   } else {
-    // Gates as comparisons, so that a NaN pre-activation (a zero row under constant_norm_rescale) is inactive rather
-    // than a NaN "feature" that NonZero would keep: SparseFeatures values are all > 0.
+    // The gate as one comparison against the effective threshold max(θ, 0) (JumpReLU is relu(pre)·(pre > θ); ReLU is
+    // θ = 0): NonZero reads the boolean mask and GatherND picks the active pre-activations, so no dense gated copy is
+    // made (measured: the Where nodes cost more than the 64-wide encoder matmul itself). A NaN pre-activation (a zero
+    // row under constant_norm_rescale) compares false: inactive, so SparseFeatures values are all > 0.
     const zero = g.scalar(0);
-    const positive = g.node("Where", [g.node("Greater", [pre, zero]), pre, zero]);
-    dense = spec.architecture === "jumprelu"
-      ? g.node("Where", [g.node("Greater", [pre, tensor("threshold", weights.threshold, [dSae])]), positive, zero])
-      : positive;
-    const positions = g.node("NonZero", [dense]);
+    const cut = spec.architecture === "jumprelu"
+      ? g.node("Max", [tensor("threshold", weights.threshold, [dSae]), zero])
+      : zero;
+    const active = g.node("Greater", [pre, cut]);
+    const positions = g.node("NonZero", [active]);
     g.output(positions, OnnxType.int64, [2, "nnz"], "indices");
-    g.output(g.node("GatherND", [dense, g.node("Transpose", [positions])]), OnnxType.float, ["nnz"], "values");
+    g.output(g.node("GatherND", [pre, g.node("Transpose", [positions])]), OnnxType.float, ["nnz"], "values");
+    if (reconstruction) dense = g.node("Where", [active, pre, zero]);
     extraction = "nonzero";
   }
 
