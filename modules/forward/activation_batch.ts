@@ -14,4 +14,6 @@ export interface ActivationBatch {
   dModel: number;
   /** Next-token logits `[batchSize, seqLen, vocab]`, when the model was built with them. */
   logits?: Float32Array;
+  /** Outputs a graph extension added (`DecoderGraphOptions.extend`: a fused SAE encoder, say), by name. */
+  extra?: Map<string, { data: ArrayLike<number | bigint>; dims: readonly number[] }>;
 }

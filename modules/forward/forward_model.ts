@@ -7,7 +7,7 @@ import * as ort from "onnxruntime-node";
 import { ConfigError } from "@saeflow/core";
 import type { TokenBatch } from "@saeflow/tokenize";
 import type { ActivationBatch } from "./activation_batch.ts";
-import { buildDecoderGraph } from "./decoder/decoder_graph.ts";
+import { buildDecoderGraph, type DecoderGraphOptions } from "./decoder/decoder_graph.ts";
 import type { AttentionKernel } from "./decoder/attention_graph.ts";
 import type { DecoderConfig } from "./decoder/decoder_config.ts";
 import type { WeightSource } from "./decoder/weight_source.ts";
@@ -53,6 +53,10 @@ export interface ForwardOptions {
   threads?: number;
   /** Attention kernel of built graphs (default: fused on cpu where the config allows it, else standard ops). */
   attention?: AttentionKernel;
+  /** Return the hooks' activations (default true); false when only `extend` reads them, so none cross into JS. */
+  exposeHooks?: boolean;
+  /** Extra nodes reading the hook values inside the graph; their outputs come back in `ActivationBatch.extra`. */
+  extend?: DecoderGraphOptions["extend"];
 }
 
 /** Where a session's time went, summed over its batches (for progress lines and benchmarks). */
@@ -96,6 +100,7 @@ export class DecoderSession implements ForwardModel {
     readonly hooks: readonly Hook[],
     readonly layersBuilt: number,
     private readonly session: ort.InferenceSession,
+    private readonly extraOutputs: readonly string[],
   ) {}
 
   /**
@@ -130,6 +135,8 @@ export class DecoderSession implements ForwardModel {
     const graph = await buildDecoderGraph(config, weights, {
       hooks,
       logits: options.logits,
+      exposeHooks: options.exposeHooks,
+      extend: options.extend,
       dtype,
       executionProvider,
       attention: options.attention,
@@ -140,8 +147,15 @@ export class DecoderSession implements ForwardModel {
       dtype,
       threads: options.threads,
       externalDataFolder: graph.externalDataFolder,
-    });
-    return new DecoderSession(info, hooks, graph.layersBuilt, session);
+    }).finally(() => graph.release());
+    const extraOutputs = graph.outputs.filter((o) => o !== "logits" && !hooks.some((h) => h.name === o));
+    return new DecoderSession(
+      info,
+      options.exposeHooks === false ? [] : hooks,
+      graph.layersBuilt,
+      session,
+      extraOutputs,
+    );
   }
 
   /** Runs one batch; refuses rows the model cannot take, naming the record. */
@@ -158,7 +172,18 @@ export class DecoderSession implements ForwardModel {
     recordBatch(this.timings, tokens, started, fed);
     const activations = new Map(this.hooks.map((h) => [h.name, results[h.name].data as Float32Array]));
     const logits = results.logits?.data as Float32Array | undefined;
-    return { tokens, activations, dModel: this.info.dModel, ...(logits ? { logits } : {}) };
+    const extra = this.extraOutputs.length === 0 ? undefined : new Map(
+      this.extraOutputs.map((
+        name,
+      ) => [name, { data: results[name].data as ArrayLike<number | bigint>, dims: results[name].dims }]),
+    );
+    return {
+      tokens,
+      activations,
+      dModel: this.info.dModel,
+      ...(logits ? { logits } : {}),
+      ...(extra ? { extra } : {}),
+    };
   }
 
   /** Frees the session. */

@@ -51,6 +51,7 @@ export { type ForwardRunner, ForwardStream } from "./forward_stream.ts";
 export {
   type Attr,
   type Dim,
+  type ExternalData,
   GraphBuilder,
   type ModelOptions,
   OnnxType,
@@ -70,3 +71,4 @@ export {
   type TransformersJsHookedModel,
   type TransformersJsHookOptions,
 } from "./transformers_js.ts";
+export { type SerializedGraph, serializeGraph, storedInitializer } from "./onnx/external_data.ts";

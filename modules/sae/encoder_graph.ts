@@ -4,60 +4,61 @@
  * weights stored on disk (npz members, safetensors entries) are referred to in place as external data.
  * @module
  */
-import { basename, dirname } from "node:path";
 import { ConfigError } from "@saeflow/core";
-import { GraphBuilder, OnnxType } from "@saeflow/forward";
+import {
+  GraphBuilder,
+  OnnxType,
+  type OnnxTypeCode,
+  type SerializedGraph,
+  serializeGraph,
+  storedInitializer,
+} from "@saeflow/forward";
 import type { SaeSpec, SaeTensor } from "./sae_spec.ts";
 
-/** The built encoder. */
-export interface EncoderGraph {
-  bytes: Uint8Array;
-  /** Folder of the files its external weights are in, when it refers to any. */
-  externalDataFolder?: string;
-  /** `"nonzero"`: outputs `indices` int64 `[2, nnz]` (row, feature) and `values` `[nnz]`, row-major. `"topk"`:
-   * outputs `indices` int64 `[rows, k]` and `values` `[rows, k]` (zeros possible when fewer than k are active). */
-  extraction: "nonzero" | "topk";
-  /** Whether the graph also outputs `sq_error` `[rows]`: each row's squared reconstruction error, in input space. */
-  reconstruction: boolean;
+/** How an encoder's features leave the graph. */
+export type Extraction =
+  /** Outputs `indices` int64 `[rank, nnz]` (row-major positions: row, or batch and position, then feature) and
+   * `values` `[nnz]`. */
+  | "nonzero"
+  /** Outputs `indices` int64 `[..., k]` and `values` `[..., k]` (zeros possible when fewer than k are active). */
+  | "topk";
+
+/** The outputs {@link addEncoder} added. */
+export interface EncoderOutputs {
+  extraction: Extraction;
+  indices: string;
+  values: string;
+  /** `[...rows]`: each row's squared reconstruction error, in input space, when asked for. */
+  sqError?: string;
 }
 
-/** Options for {@link buildEncoderGraph}. */
+/** Options for {@link addEncoder} and {@link buildEncoderGraph}. */
 export interface EncoderGraphOptions {
   /** Also compute each row's squared reconstruction error (needs W_dec). Default false. */
   reconstruction?: boolean;
+  /** Prefix of the encoder's initializer and output names, so several encoders can share one graph. */
+  prefix?: string;
 }
 
-const STORED_TYPE = { F32: OnnxType.float, F16: OnnxType.float16, BF16: OnnxType.bfloat16 } as const;
-
 /**
- * Builds the encoder for `spec`. Input: `x`, float32 `[rows, dIn]` (one row per token).
- *
- * @example
- * ```ts
- * const graph = buildEncoderGraph(await loadGemmaScopeNpz("params.npz"));
- * const session = await createSession(graph.bytes, { externalDataFolder: graph.externalDataFolder });
- * ```
+ * Adds `spec`'s encoder to `g`, reading `x` (float32 `[..., dIn]`: rows of a batch, or `[batch, sequence, dIn]`
+ * hook values of a fused forward graph): input preprocessing, `x @ W_enc + b_enc`, the gate, and a sparse
+ * extraction, named `${prefix}indices`, `${prefix}values` (and `${prefix}sq_error`) as graph outputs.
  */
-export function buildEncoderGraph(spec: SaeSpec, options: EncoderGraphOptions = {}): EncoderGraph {
-  const { reconstruction = false } = options;
+export function addEncoder(
+  g: GraphBuilder,
+  spec: SaeSpec,
+  x: string,
+  options: EncoderGraphOptions = {},
+): EncoderOutputs {
+  const { reconstruction = false, prefix = "" } = options;
   const { dIn, dSae, weights } = spec;
-  const g = new GraphBuilder(`sae-encoder`);
-  let externalDataFolder: string | undefined;
   const tensor = (name: string, t: SaeTensor | undefined, shape: number[]): string => {
     if (!t) throw new ConfigError(`${spec.source}: SAE has no ${name}; the ${spec.architecture} encoder needs it`);
-    if ("data" in t) return g.initializer(name, t.data, shape);
-    const folder = dirname(t.stored.file);
-    if (externalDataFolder !== undefined && folder !== externalDataFolder) {
-      throw new ConfigError(`${spec.source}: SAE files are spread over ${externalDataFolder} and ${folder}`);
-    }
-    externalDataFolder = folder;
-    const type = STORED_TYPE[t.stored.dtype];
-    const { offset, length } = t.stored;
-    const value = g.externalInitializer(name, type, shape, { location: basename(t.stored.file), offset, length });
-    return type === OnnxType.float ? value : g.node("Cast", [value], { to: { i: OnnxType.float } });
+    const named = `${prefix}${name}`;
+    return "data" in t ? g.initializer(named, t.data, shape) : storedInitializer(g, named, t.stored, shape);
   };
-
-  const x = g.input("x", OnnxType.float, ["rows", dIn]);
+  const out = (value: string, type: OnnxTypeCode, name: string) => g.output(value, type, undefined, `${prefix}${name}`);
   const { normalized, denormalize } = normalization(g, spec, x);
   const bDec = tensor("b_dec", weights.b_dec, [dIn]);
   const centered = spec.applyBDecToInput ? g.node("Sub", [normalized, bDec]) : normalized;
@@ -67,7 +68,7 @@ export function buildEncoderGraph(spec: SaeSpec, options: EncoderGraphOptions = 
   const pre = g.node("Add", [g.node("MatMul", [centered, encoder]), tensor("b_enc", weights.b_enc, [dSae])]);
 
   let dense: string | undefined;
-  let extraction: EncoderGraph["extraction"];
+  let outputs: EncoderOutputs;
   if (spec.architecture === "topk") {
     const k = spec.k;
     if (!(Number.isInteger(k) && k! > 0 && k! <= dSae)) {
@@ -79,9 +80,11 @@ export function buildEncoderGraph(spec: SaeSpec, options: EncoderGraphOptions = 
         const [top, idx] = g.nodeOutputs("TopK", [pre, g.ints([k!])], { axis: { i: -1 } }, { outputs: 2 });
         return [g.node("Relu", [top]), idx];
       })();
-    g.output(indices, OnnxType.int64, ["rows", k!], "indices");
-    g.output(values, OnnxType.float, ["rows", k!], "values");
-    extraction = "topk";
+    outputs = {
+      extraction: "topk",
+      indices: out(indices, OnnxType.int64, "indices"),
+      values: out(values, OnnxType.float, "values"),
+    };
     if (reconstruction) {
       // Scatter the k values back into a dense row only for the reconstruction: onto zeros (not `pre * 0`, which is NaN
       // where pre is NaN or infinite), and only the values the CSR keeps (> 0), so it decodes exactly those features.
@@ -101,19 +104,45 @@ export function buildEncoderGraph(spec: SaeSpec, options: EncoderGraphOptions = 
       : zero;
     const active = g.node("Greater", [pre, cut]);
     const positions = g.node("NonZero", [active]);
-    g.output(positions, OnnxType.int64, [2, "nnz"], "indices");
-    g.output(g.node("GatherND", [pre, g.node("Transpose", [positions])]), OnnxType.float, ["nnz"], "values");
+    const picked = g.node("GatherND", [pre, g.node("Transpose", [positions])]);
+    outputs = {
+      extraction: "nonzero",
+      indices: out(positions, OnnxType.int64, "indices"),
+      values: out(picked, OnnxType.float, "values"),
+    };
     if (reconstruction) dense = g.node("Where", [active, pre, zero]);
-    extraction = "nonzero";
   }
 
   if (reconstruction) {
     const decoded = g.node("Add", [g.node("MatMul", [dense!, tensor("W_dec", weights.W_dec, [dSae, dIn])]), bDec]);
     const error = g.node("Sub", [x, denormalize(decoded)]);
     const squared = g.node("ReduceSum", [g.node("Mul", [error, error]), g.ints([-1])], { keepdims: { i: 0 } });
-    g.output(squared, OnnxType.float, ["rows"], "sq_error");
+    outputs.sqError = out(squared, OnnxType.float, "sq_error");
   }
-  return { bytes: g.toModelBytes({ opset: 17 }), externalDataFolder, extraction, reconstruction };
+  return outputs;
+}
+
+/** A standalone encoder: its graph, where its external data is, and how its features come out. */
+export interface EncoderGraph extends SerializedGraph {
+  extraction: Extraction;
+  reconstruction: boolean;
+}
+
+/**
+ * Builds `spec`'s encoder as its own graph. Input: `x`, float32 `[rows, dIn]` (one row per token); outputs
+ * `indices`, `values` (and `sq_error`).
+ *
+ * @example
+ * ```ts
+ * const graph = await buildEncoderGraph(await loadGemmaScopeNpz("params.npz"));
+ * const session = await createSession(graph.bytes, { externalDataFolder: graph.externalDataFolder });
+ * await graph.release();
+ * ```
+ */
+export async function buildEncoderGraph(spec: SaeSpec, options: EncoderGraphOptions = {}): Promise<EncoderGraph> {
+  const g = new GraphBuilder("sae-encoder");
+  const { extraction, sqError } = addEncoder(g, spec, g.input("x", OnnxType.float, ["rows", spec.dIn]), options);
+  return { ...await serializeGraph(g), extraction, reconstruction: sqError !== undefined };
 }
 
 /** The SAE's runtime input normalization, and its inverse for reconstructions. */

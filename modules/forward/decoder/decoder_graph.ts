@@ -9,8 +9,8 @@ import { type Dim, GraphBuilder, OnnxType } from "../onnx/onnx_builder.ts";
 import type { Hook } from "../hooks.ts";
 import type { DecoderConfig } from "./decoder_config.ts";
 import { checkWeightShape, readWeight, type WeightSource } from "./weight_source.ts";
-import { basename, dirname } from "node:path";
-import { ConfigError, DataError } from "@saeflow/core";
+import { ConfigError } from "@saeflow/core";
+import { type SerializedGraph, serializeGraph, storedInitializer } from "../onnx/external_data.ts";
 import { attention, type AttentionKernel, attentionShared, chooseAttentionKernel, softcap } from "./attention_graph.ts";
 import { float32ToFloat16Array } from "@saeflow/io";
 import type { Dtype, ExecutionProvider } from "../execution.ts";
@@ -24,6 +24,13 @@ export interface DecoderGraphOptions {
   logits?: boolean;
   /** Stored in the model's metadata (`metadata_props`). */
   metadata?: Record<string, string>;
+  /** Make each hook a graph output (default true). False when only `extend` reads them: nothing crosses into JS. */
+  exposeHooks?: boolean;
+  /**
+   * Adds nodes after the layers, reading the hook values (`[batch, sequence, hidden]`, by hook name) — an SAE encoder
+   * fused into the same graph, say; returns the outputs it added.
+   */
+  extend?: (g: GraphBuilder, hooks: ReadonlyMap<string, string>, dModel: number) => string[];
   /**
    * Precision of the weights and their matrix products (default fp32). With fp16, weights are stored as float16 and
    * each projection runs in float16, while the residual stream, norms, softmax and outputs stay float32: the residual
@@ -39,18 +46,12 @@ export interface DecoderGraphOptions {
   attention?: AttentionKernel;
 }
 
-/** A built graph: the serialized model and its output names in order. */
-export interface DecoderGraph {
-  bytes: Uint8Array;
-  /** The folder of the files its external-data weights are in, when it refers to any (give it to the session). */
-  externalDataFolder?: string;
+/** A built graph: the serialized model (with where its external data is) and its output names in order. */
+export interface DecoderGraph extends SerializedGraph {
   outputs: string[];
   /** Layers actually built (0..layersBuilt-1). */
   layersBuilt: number;
 }
-
-/** ONNX element types of the safetensors dtypes a graph can use in place. */
-const STORED_TYPE = { F32: OnnxType.float, F16: OnnxType.float16, BF16: OnnxType.bfloat16 } as const;
 
 /** `[batch, sequence, hidden]` dims of hook outputs. */
 const ACTIVATION_DIMS = (d: number): Dim[] => ["batch", "sequence", d];
@@ -77,7 +78,6 @@ export async function buildDecoderGraph(
   const layersBuilt = logits ? config.numLayers : Math.max(...hooks.map((h) => h.layer)) + 1;
   const g = new GraphBuilder(`${config.architecture}-decoder`);
   const half = dtype === "fp16";
-  let externalDataFolder: string | undefined;
   /**
    * A matrix weight in the graph's dtype (norm weights stay float32). Weights stored on disk in a usable dtype are
    * referenced in place as external data (cast in the graph, which ONNX Runtime folds once at start-up); others are
@@ -87,21 +87,7 @@ export async function buildDecoderGraph(
     const stored = weights.external?.(name);
     if (stored) {
       checkWeightShape(weights, name, shape);
-      const folder = dirname(stored.file);
-      if (externalDataFolder !== undefined && folder !== externalDataFolder) {
-        throw new DataError(
-          stored.file,
-          {},
-          `checkpoint files are spread over ${externalDataFolder} and ${folder}`,
-          "all shards in one folder",
-        );
-      }
-      externalDataFolder = folder;
-      const type = STORED_TYPE[stored.dtype];
-      const { offset, length } = stored;
-      const tensor = g.externalInitializer(name, type, shape, { location: basename(stored.file), offset, length });
-      const wanted = half ? OnnxType.float16 : OnnxType.float;
-      return type === wanted ? tensor : g.node("Cast", [tensor], { to: { i: wanted } });
+      return storedInitializer(g, name, stored, shape, half ? OnnxType.float16 : OnnxType.float);
     }
     const data = await readWeight(weights, name, shape);
     return half
@@ -159,9 +145,12 @@ export async function buildDecoderGraph(
   const attentionMask = g.input("attention_mask", OnnxType.int64, ["batch", "sequence"]);
   const outputs: string[] = [];
   const hookOutputs = new Map(hooks.map((h) => [`${h.layer}.${h.point}`, h.name]));
+  const hookValues = new Map<string, string>();
   const expose = (layer: number, point: string, value: string) => {
     const name = hookOutputs.get(`${layer}.${point}`);
-    if (name !== undefined) outputs.push(g.output(value, OnnxType.float, ACTIVATION_DIMS(D), name));
+    if (name === undefined) return;
+    hookValues.set(name, value);
+    if (options.exposeHooks !== false) outputs.push(g.output(value, OnnxType.float, ACTIVATION_DIMS(D), name));
   };
 
   const shared = g.scope("model", () => attentionShared(g, config, kernel, ids, attentionMask));
@@ -204,7 +193,8 @@ export async function buildDecoderGraph(
       outputs.push(g.output(out, OnnxType.float, ["batch", "sequence", config.vocabSize], "logits"));
     });
   }
-  return { bytes: g.toModelBytes({ metadata: options.metadata }), outputs, layersBuilt, externalDataFolder };
+  if (options.extend) outputs.push(...options.extend(g, hookValues, D));
+  return { ...await serializeGraph(g, { metadata: options.metadata }), outputs, layersBuilt };
 }
 
 /**

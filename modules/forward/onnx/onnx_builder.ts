@@ -3,6 +3,7 @@
  * like the Optimum exports), serialized straight to `ModelProto` bytes for ONNX Runtime.
  * @module
  */
+import { basename } from "node:path";
 import { ProtoWriter } from "./proto_wire.ts";
 
 /** ONNX `TensorProto.DataType` codes used here. */
@@ -45,13 +46,14 @@ interface NodeSpec {
 interface ValueSpec {
   name: string;
   type: OnnxTypeCode;
-  dims: readonly Dim[];
+  /** Undefined: shape not declared (ONNX Runtime infers it). */
+  dims?: readonly Dim[];
 }
 
-/** Where an initializer's bytes live outside the model: a file in the model's external-data folder. */
+/** Where an initializer's bytes live outside the model. */
 export interface ExternalData {
-  /** File name, relative to the folder ONNX Runtime is given (no directories). */
-  location: string;
+  /** The file holding them (absolute); the model names it relative to its external-data folder when serialized. */
+  file: string;
   /** Byte offset of the tensor in that file. */
   offset: number;
   /** Byte length of the tensor. */
@@ -81,6 +83,8 @@ export interface ModelOptions {
   opset?: number;
   /** String metadata stored in the model (`metadata_props`). */
   metadata?: Record<string, string>;
+  /** How external-data files are named relative to the folder ONNX Runtime is given (default: their base name). */
+  externalLocation?: (file: string) => string;
 }
 
 function defaultType(data: TensorData): OnnxTypeCode {
@@ -91,12 +95,13 @@ function defaultType(data: TensorData): OnnxTypeCode {
   return OnnxType.uint8;
 }
 
-function writeTensor(w: ProtoWriter, t: InitializerSpec): void {
+function writeTensor(w: ProtoWriter, t: InitializerSpec, locate: (file: string) => string = basename): void {
   w.packedVarints(1, t.dims);
   w.intField(2, t.type);
   if (t.name) w.stringField(8, t.name);
-  if ("location" in t.data) {
-    const { location, offset, length } = t.data;
+  if ("file" in t.data) {
+    const { file, offset, length } = t.data;
+    const location = locate(file);
     for (const [key, value] of [["location", location], ["offset", String(offset)], ["length", String(length)]]) {
       w.messageField(13, (entry) => entry.stringField(1, key).stringField(2, value));
     }
@@ -112,8 +117,9 @@ function writeValueInfo(w: ProtoWriter, v: ValueSpec): void {
   w.messageField(2, (type) =>
     type.messageField(1, (tensor) => {
       tensor.intField(1, v.type);
+      if (v.dims === undefined) return;
       tensor.messageField(2, (shape) => {
-        for (const d of v.dims) {
+        for (const d of v.dims!) {
           shape.messageField(1, (dim) => typeof d === "number" ? dim.intField(1, d) : dim.stringField(2, d));
         }
       });
@@ -179,8 +185,9 @@ export class GraphBuilder {
     return name;
   }
 
-  /** Makes `value` a graph output, renamed to `name` through an Identity node when they differ. */
-  output(value: string, type: OnnxTypeCode, dims: readonly Dim[], name = value): string {
+  /** Makes `value` a graph output (`dims` undefined: shape left to inference), renamed to `name` through an Identity
+   * node when they differ. */
+  output(value: string, type: OnnxTypeCode, dims: readonly Dim[] | undefined, name = value): string {
     const out = name === value ? value : this.node("Identity", [value], {}, { outputs: [name] });
     this.#outputs.push({ name: out, type, dims });
     return out;
@@ -203,6 +210,11 @@ export class GraphBuilder {
   externalInitializer(name: string, type: OnnxTypeCode, dims: readonly number[], data: ExternalData): string {
     this.#initializers.push({ name: this.#claim(name), data, dims, type });
     return name;
+  }
+
+  /** The distinct files external initializers refer to. */
+  externalFiles(): string[] {
+    return [...new Set(this.#initializers.flatMap((t) => ("file" in t.data ? [t.data.file] : [])))];
   }
 
   /** A small int64 constant (shapes, axes), named after the current scope. */
@@ -251,7 +263,7 @@ export class GraphBuilder {
 
   /** Serializes the graph as an ONNX `ModelProto` (IR version 8). */
   toModelBytes(options: ModelOptions = {}): Uint8Array {
-    const { producerName = "saeflow", producerVersion = "", opset = 17, metadata = {} } = options;
+    const { producerName = "saeflow", producerVersion = "", opset = 17, metadata = {}, externalLocation } = options;
     const domains = new Set(this.#nodes.map((n) => n.domain).filter((d) => d !== ""));
     const w = new ProtoWriter();
     w.intField(1, 8);
@@ -269,7 +281,7 @@ export class GraphBuilder {
         });
       }
       g.stringField(2, this.name);
-      for (const t of this.#initializers) g.messageField(5, (tw) => writeTensor(tw, t));
+      for (const t of this.#initializers) g.messageField(5, (tw) => writeTensor(tw, t, externalLocation));
       for (const v of this.#inputs) g.messageField(11, (vw) => writeValueInfo(vw, v));
       for (const v of this.#outputs) g.messageField(12, (vw) => writeValueInfo(vw, v));
     });

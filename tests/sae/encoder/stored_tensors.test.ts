@@ -150,12 +150,27 @@ Deno.test("encoder: bf16 weights are not float32 weights (the rounding is visibl
   assert.ok(rounded.every((v, i) => Math.abs(v - w[i]) <= Math.abs(w[i]) * 2 ** -8));
 });
 
-Deno.test("encoder: stored tensors spread over two folders are refused by name", async () => {
+Deno.test("encoder: stored tensors spread over two folders are hard-linked into one and encode the same", async () => {
   await using a = await tempDir();
   await using b = await tempDir();
   const fixture = randomSae({ ...CASES[0], seed: 902 });
   const inA = await storeSpec(fixture.spec, join(a.path, "a.safetensors"), "F32");
   const inB = await storeSpec(fixture.spec, join(b.path, "b.safetensors"), "F32");
   const mixed: SaeSpec = { ...inA, weights: { ...inA.weights, W_dec: inB.weights.W_dec } };
-  await assert.rejects(SaeEncoder.create(mixed, { reconstruction: true }), /spread over/);
+  const linkFolders = () =>
+    [...Deno.readDirSync(Deno.env.get("TMPDIR") ?? "/tmp")].filter((e) => e.name.startsWith("saeflow-external-"))
+      .length;
+  const tempBefore = linkFolders();
+  const single = await SaeEncoder.create(inA, { reconstruction: true });
+  const spread = await SaeEncoder.create(mixed, { reconstruction: true });
+  try {
+    const { x, rows } = fixture;
+    const [one, two] = [await single.encode(x, rows), await spread.encode(x, rows)];
+    assert.deepEqual(two.features, one.features);
+    assert.deepEqual(two.sqError, one.sqError);
+  } finally {
+    await single.release();
+    await spread.release();
+  }
+  assert.equal(linkFolders(), tempBefore, "the folder of links is removed once the session has started");
 });
