@@ -14,9 +14,18 @@
  */
 export type { SaeArchitecture, SaeInputNormalization, SaeSpec, SaeTensor } from "./sae_spec.ts";
 export { type FeatureBatch, recordRowOffsets, type SparseFeatures } from "./sparse_features.ts";
-export { buildEncoderGraph, type EncoderGraph, type EncoderGraphOptions } from "./encoder_graph.ts";
+export {
+  addEncoder,
+  buildEncoderGraph,
+  type EncoderGraph,
+  type EncoderGraphOptions,
+  type EncoderOutputs,
+  type Extraction,
+} from "./encoder_graph.ts";
 export { type EncodeResult, SaeEncoder, type SaeEncoderOptions } from "./sae_encoder.ts";
 export { type HookedSae, realTokenRows, SaeEncodeStream } from "./encode_stream.ts";
+export { FusedEncodeStream, type FusedSae, FusedSaeModel, type FusedSaeOptions } from "./fused_encoder.ts";
+export { type RowLayout, toSparseFeatures } from "./csr.ts";
 export { FeatureStats, type FeatureSummary } from "./feature_stats.ts";
 export { GEMMA_SCOPE_ARRAYS, type GemmaScopeMeta, loadGemmaScopeNpz } from "./gemma_scope_npz.ts";
 export {

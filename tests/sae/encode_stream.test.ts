@@ -8,7 +8,14 @@ import { ConfigError, DataError, type TextRecord } from "@saeflow/core";
 import { type ActivationBatch, ForwardStream, loadDecoder } from "@saeflow/forward";
 import { openTextDataset } from "@saeflow/io";
 import { loadLlama2cTokenizer, padBatch, TokenizeStream } from "@saeflow/tokenize";
-import { type FeatureBatch, realTokenRows, SaeEncoder, SaeEncodeStream, type SaeSpec } from "@saeflow/sae";
+import {
+  type FeatureBatch,
+  FusedSaeModel,
+  realTokenRows,
+  SaeEncoder,
+  SaeEncodeStream,
+  type SaeSpec,
+} from "@saeflow/sae";
 import { sharedData, sharedModel } from "../helpers.ts";
 import { mulberry32 } from "../forward/reference/random_checkpoint.ts";
 
@@ -127,5 +134,54 @@ Deno.test("a d_model mismatch names the SAE and the hook; a NaN activation names
     );
   } finally {
     await encoder.release();
+  }
+});
+
+Deno.test("SAEs fused into the forward graph give the same features as encoding the returned activations", async () => {
+  const tokenizer = await loadLlama2cTokenizer(sharedModel("stories260K/tok512.bin"));
+  const path = sharedModel("stories260K/stories260K.bin");
+  const jumprelu = randomSae(64, 256, 3);
+  const topk: SaeSpec = {
+    ...randomSae(64, 128, 4),
+    id: "topk",
+    architecture: "topk",
+    k: 8,
+    topkOrder: "relu-then-topk",
+  };
+  const saes = [
+    { id: "jumprelu", hook: HOOK, spec: jumprelu },
+    { id: "topk", hook: "blocks.4.hook_resid_post", spec: topk },
+  ];
+  const fused = await FusedSaeModel.load(path, saes);
+  const model = await loadDecoder(path, { hooks: saes.map((s) => s.hook) });
+  const encoders = await Promise.all(saes.map((s) => SaeEncoder.create(s.spec)));
+  try {
+    const records = await sst2(24);
+    const batches = await Array.fromAsync(
+      ReadableStream.from(records).pipeThrough(new TokenizeStream({ tokenizer, maxTokens: 40, batchSize: 8 })),
+    );
+    let compared = 0;
+    for (const tokens of batches) {
+      const { features } = await fused.run(tokens);
+      const activations = await model.run(tokens);
+      for (const [i, sae] of saes.entries()) {
+        const x = realTokenRows(activations, sae.hook);
+        const { features: expected } = await encoders[i].encode(x, x.length / 64);
+        const actual = features.get(sae.id)!;
+        assert.deepEqual(Array.from(actual.rowPtr), Array.from(expected.rowPtr), `${sae.id}: rows`);
+        assert.deepEqual(Array.from(actual.indices), Array.from(expected.indices), `${sae.id}: indices`);
+        actual.values.forEach((v, j) => assert.ok(Math.abs(v - expected.values[j]) < 1e-4));
+        compared += actual.indices.length;
+      }
+    }
+    assert.ok(compared > 1000, `compared ${compared} active features`);
+    await assert.rejects(
+      FusedSaeModel.load(path, [{ id: "wide", hook: HOOK, spec: randomSae(32, 64, 1) }]),
+      /SAE wide \(test\) takes d_in 32, but .*stories260K\.bin's blocks\.2\.hook_resid_post has d_model 64/,
+    );
+  } finally {
+    await fused.release();
+    await model.release();
+    for (const e of encoders) await e.release();
   }
 });
