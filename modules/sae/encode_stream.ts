@@ -6,7 +6,7 @@
 import { ConfigError, DataError } from "@saeflow/core";
 import type { ActivationBatch } from "@saeflow/forward";
 import { FeatureStats } from "./feature_stats.ts";
-import type { SaeEncoder } from "./sae_encoder.ts";
+import type { FeatureEncoder } from "./sae_encoder.ts";
 import type { FeatureBatch } from "./sparse_features.ts";
 
 /** One SAE of the stream and the hook it reads. */
@@ -15,7 +15,8 @@ export interface HookedSae {
   id: string;
   /** Hook whose activations it encodes (`blocks.12.hook_resid_post`). */
   hook: string;
-  encoder: SaeEncoder;
+  /** ONNX Runtime's {@link SaeEncoder} (the default) or the tfjs one. */
+  encoder: FeatureEncoder;
 }
 
 /**

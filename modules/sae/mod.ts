@@ -22,7 +22,14 @@ export {
   type EncoderOutputs,
   type Extraction,
 } from "./encoder_graph.ts";
-export { type EncodeResult, SaeEncoder, type SaeEncoderOptions } from "./sae_encoder.ts";
+export { type EncodeResult, type FeatureEncoder, SaeEncoder, type SaeEncoderOptions } from "./sae_encoder.ts";
+export {
+  startTfjsBackend,
+  TFJS_BACKENDS,
+  type TfjsBackend,
+  TfjsSaeEncoder,
+  type TfjsSaeEncoderOptions,
+} from "./tfjs_encoder.ts";
 export { type HookedSae, realTokenRows, SaeEncodeStream } from "./encode_stream.ts";
 export { FusedEncodeStream, type FusedSae, FusedSaeModel, type FusedSaeOptions } from "./fused_encoder.ts";
 export { type RowLayout, toSparseFeatures } from "./csr.ts";

@@ -26,8 +26,15 @@ export interface EncodeResult {
   sqError?: Float32Array;
 }
 
+/** What encodes rows of activations into sparse features: {@link SaeEncoder} (ONNX Runtime) or `TfjsSaeEncoder`. */
+export interface FeatureEncoder {
+  readonly spec: SaeSpec;
+  encode(x: Float32Array, rows: number): Promise<EncodeResult>;
+  release(): Promise<void>;
+}
+
 /** One SAE on one ONNX Runtime session. */
-export class SaeEncoder {
+export class SaeEncoder implements FeatureEncoder {
   private constructor(
     readonly spec: SaeSpec,
     private readonly graph: EncoderGraph,
