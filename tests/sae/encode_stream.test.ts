@@ -17,7 +17,7 @@ import {
   type SaeSpec,
 } from "@saeflow/sae";
 import { sharedData, sharedModel } from "../helpers.ts";
-import { mulberry32 } from "../forward/reference/random_checkpoint.ts";
+import { mulberry32 } from "../random.ts";
 
 const HOOK = "blocks.2.hook_resid_post";
 

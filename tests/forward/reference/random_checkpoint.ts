@@ -3,6 +3,7 @@
  * the Hugging Face tensor names, for testing forward passes against the independent reference in
  * reference_forward.ts. Nothing here depends on project code.
  */
+import { mulberry32 } from "../../random.ts";
 
 /** A Hugging Face config.json object (the fields the reference reads; anything else is carried along). */
 export interface HfConfig {
@@ -119,17 +120,7 @@ export function gemma2Config(overrides: Partial<HfConfig> = {}): HfConfig {
   return { ...base, ...overrides };
 }
 
-/** mulberry32: a tiny deterministic 32-bit PRNG returning uniforms in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from "../../random.ts";
 
 /** FNV-1a of a string, so each tensor's stream depends only on (seed, name), not on which other tensors exist. */
 function hashName(name: string): number {

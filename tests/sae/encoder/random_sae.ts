@@ -10,23 +10,15 @@
  *   is where the two top-k orders could part); rows are redrawn until the k-th and (k+1)-th largest differ by at least
  *   TOPK_MARGIN and none of the k + 1 largest is within TOPK_MARGIN of 0.
  */
+import { mulberry32 } from "../../random.ts";
 import type { SaeArchitecture, SaeInputNormalization, SaeSpec } from "../../../modules/sae/sae_spec.ts";
 import { naiveSae, type NaiveSaeOutput } from "../reference/naive_sae.ts";
 
 export const THRESHOLD_MARGIN = 1e-3;
 export const TOPK_MARGIN = 1e-4;
 
-/** mulberry32: a small seeded generator, uniform in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded uniform generator in [0, 1) (mulberry32). */
+export const rng = mulberry32;
 
 /** Standard normal draws (Box-Muller) from a uniform generator. */
 export function normal(uniform: () => number): () => number {
