@@ -23,6 +23,8 @@ export class FeatureStats {
   #active = 0;
   #squaredError = 0;
   #measuredError = false;
+  /** Some batch came without inputs: the FVU cannot be computed. */
+  #unmeasured = false;
   readonly #fired: Uint8Array;
   readonly #sum: Float64Array;
   readonly #sumSquares: Float64Array;
@@ -33,11 +35,18 @@ export class FeatureStats {
     this.#sumSquares = new Float64Array(dIn);
   }
 
-  /** Adds a batch: its features, its input rows `x` (`[rows, dIn]`) and, if measured, their squared errors. */
-  add(features: SparseFeatures, x: Float32Array, sqError?: Float32Array): void {
+  /**
+   * Adds a batch: its features and, when known, its input rows `x` (`[rows, dIn]`) and their squared reconstruction
+   * errors (the FVU needs both, for every batch; fused encoders give neither, so they report L0 and dead features).
+   */
+  add(features: SparseFeatures, x?: Float32Array, sqError?: Float32Array): void {
     this.#tokens += features.rows;
     this.#active += features.indices.length;
     for (const i of features.indices) this.#fired[i] = 1;
+    if (!x) {
+      this.#unmeasured = true;
+      return;
+    }
     const { dIn } = this;
     for (let r = 0; r < features.rows; r++) {
       for (let d = 0; d < dIn; d++) {
@@ -60,7 +69,7 @@ export class FeatureStats {
     return {
       tokens: n,
       meanL0: n === 0 ? 0 : this.#active / n,
-      ...(this.#measuredError && n > 0 ? { fvu: this.#squaredError / variance } : {}),
+      ...(this.#measuredError && !this.#unmeasured && n > 0 ? { fvu: this.#squaredError / variance } : {}),
       deadFeatures: dead,
       deadFraction: dead / this.dSae,
     };

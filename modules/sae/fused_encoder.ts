@@ -15,6 +15,7 @@ import {
 import type { TokenBatch } from "@saeflow/tokenize";
 import { toSparseFeatures } from "./csr.ts";
 import { addEncoder, type EncoderOutputs } from "./encoder_graph.ts";
+import { FeatureStats } from "./feature_stats.ts";
 import type { SaeSpec } from "./sae_spec.ts";
 import type { FeatureBatch, SparseFeatures } from "./sparse_features.ts";
 
@@ -102,13 +103,26 @@ export class FusedSaeModel {
   }
 }
 
-/** Fused forward + encode as a stream stage: token batches in, feature batches out, one batch held at a time. */
+/**
+ * Fused forward + encode as a stream stage: token batches in, feature batches out, one batch held at a time, with
+ * {@link FeatureStats} per SAE (mean L0 and dead features; the FVU needs the activations, which stay in the graph).
+ */
 export class FusedEncodeStream extends TransformStream<TokenBatch, FeatureBatch> {
+  readonly stats: Map<string, FeatureStats>;
+
   constructor(fused: FusedSaeModel) {
+    const stats = new Map(fused.saes.map(({ id, spec }) => [id, new FeatureStats(spec.dSae, spec.dIn)]));
     super(
-      { transform: async (tokens, controller) => controller.enqueue(await fused.run(tokens)) },
+      {
+        async transform(tokens, controller) {
+          const batch = await fused.run(tokens);
+          for (const [id, features] of batch.features) stats.get(id)!.add(features);
+          controller.enqueue(batch);
+        },
+      },
       new CountQueuingStrategy({ highWaterMark: 1 }),
       new CountQueuingStrategy({ highWaterMark: 1 }),
     );
+    this.stats = stats;
   }
 }

@@ -10,6 +10,7 @@ import { openTextDataset } from "@saeflow/io";
 import { loadLlama2cTokenizer, padBatch, TokenizeStream } from "@saeflow/tokenize";
 import {
   type FeatureBatch,
+  FusedEncodeStream,
   FusedSaeModel,
   realTokenRows,
   SaeEncoder,
@@ -175,6 +176,14 @@ Deno.test("SAEs fused into the forward graph give the same features as encoding 
       }
     }
     assert.ok(compared > 1000, `compared ${compared} active features`);
+    // The stream stage: the same features, and stats without an FVU (the activations stay inside the graph).
+    const stage = new FusedEncodeStream(fused);
+    await ReadableStream.from(batches).pipeThrough(stage).pipeTo(new WritableStream());
+    const tokenCount = batches.reduce((sum, b) => sum + b.lengths.reduce((a, c) => a + c, 0), 0);
+    const summaries = saes.map((sae) => stage.stats.get(sae.id)!.summary());
+    assert.deepEqual(summaries.map((m) => m.tokens), [tokenCount, tokenCount]);
+    assert.ok(Math.abs(summaries.reduce((sum, m) => sum + m.meanL0 * m.tokens, 0) - compared) < 1e-6);
+    assert.ok(summaries.every((m) => m.fvu === undefined));
     await assert.rejects(
       FusedSaeModel.load(path, [{ id: "wide", hook: HOOK, spec: randomSae(32, 64, 1) }]),
       /SAE wide \(test\) takes d_in 32, but .*stories260K\.bin's blocks\.2\.hook_resid_post has d_model 64/,
