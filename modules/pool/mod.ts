@@ -1,8 +1,25 @@
 /**
- * `@saeflow/pool`: pooling sparse per-token features over a record's tokens (sum, top-n count, mean, max, last, windows) with token masks.
+ * `@saeflow/pool`: per-token sparse SAE features pooled into one vector per record. Strategies `sum` (MOSAIC's
+ * `top_n = 0`), `topn-count` (MOSAIC's `top_n = n`, active features only unless `mosaicCompat`), `mean`, `max`, `last`,
+ * and `first-k` / `last-k` windows; BOS masked out by default. Every result is keyed by {@link describePool}'s name
+ * (e.g. `sum[mask=no-bos]`, `topn-count(n=5)[mosaic-compat]`), which says the mode it used.
  *
- * Not built yet: this member exists so that the shape of the pipeline is visible. It exports nothing
- * until its issue ("4 of 7 — pool + binarize + baselines") lands; importing a name from it fails at type-check time rather than at run time.
+ * @example
+ * ```ts
+ * import { PoolStream } from "@saeflow/pool";
+ * const pooled = features.pipeThrough(new PoolStream({ pools: [{ strategy: "sum" }, { strategy: "topn-count", n: 5 }] }));
+ * for await (const batch of pooled) batch.pooled.get("l12-16k")!.get("sum[mask=no-bos]")!; // one vector per record
+ * ```
  * @module
  */
-export {};
+export {
+  describePool,
+  POOL_STRATEGIES,
+  type PoolSpec,
+  type PoolStrategy,
+  validatePoolSpec,
+  type ValidPoolSpec,
+} from "./pool_spec.ts";
+export { type PooledVector, poolRecord, type PoolRecordOptions } from "./pool_record.ts";
+export { namePools, type PooledBatch, poolFeatureBatch } from "./pool_batch.ts";
+export { PoolStream, type PoolStreamOptions } from "./pool_stream.ts";
