@@ -70,3 +70,18 @@ export type { TensorEntry } from "./tensors/safetensors_header.ts";
 export { SafetensorsFile } from "./tensors/safetensors_file.ts";
 export { type TensorArray, type TensorToWrite, writeSafetensors } from "./tensors/safetensors_write.ts";
 export { openSafetensorsCheckpoint, readCheckpointIndex, type TensorSource } from "./tensors/checkpoint.ts";
+export { type SplitDraw, splitDraw } from "./split/split_hash.ts";
+export {
+  checkSplitOptions,
+  MOSAIC_SPLIT,
+  MOSAIC_SPLIT_WITH_VALIDATION,
+  type SplitName,
+  type SplitOptions,
+} from "./split/split_options.ts";
+export {
+  assignSplit,
+  recordSplit,
+  type SplitRecord,
+  stratifiedSplit,
+  type StratifiedSplitOptions,
+} from "./split/stratified_split.ts";
