@@ -23,3 +23,4 @@ export {
 export { type PooledVector, poolRecord, type PoolRecordOptions } from "./pool_record.ts";
 export { namePools, type PooledBatch, poolFeatureBatch } from "./pool_batch.ts";
 export { PoolStream, type PoolStreamOptions } from "./pool_stream.ts";
+export { lastTokenStates, type MaskedMeanOptions, maskedMeanStates } from "./dense_pool.ts";
