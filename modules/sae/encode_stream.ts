@@ -65,6 +65,9 @@ export class SaeEncodeStream extends TransformStream<ActivationBatch, FeatureBat
   readonly stats: Map<string, FeatureStats>;
 
   constructor(saes: readonly HookedSae[]) {
+    if (new Set(saes.map((s) => s.id)).size !== saes.length) {
+      throw new ConfigError(`SAE ids must be distinct: ${saes.map((s) => s.id).join(", ")}`);
+    }
     const stats = new Map(saes.map((s) => [s.id, new FeatureStats(s.encoder.spec.dSae, s.encoder.spec.dIn)]));
     super(
       {

@@ -74,12 +74,10 @@ export function addEncoder(
     if (!(Number.isInteger(k) && k! > 0 && k! <= dSae)) {
       throw new ConfigError(`${spec.source}: topk SAE needs k in 1..${dSae}, got ${k}`);
     }
-    const [values, indices] = spec.topkOrder === "relu-then-topk"
-      ? g.nodeOutputs("TopK", [g.node("Relu", [pre]), g.ints([k!])], { axis: { i: -1 } }, { outputs: 2 })
-      : (() => {
-        const [top, idx] = g.nodeOutputs("TopK", [pre, g.ints([k!])], { axis: { i: -1 } }, { outputs: 2 });
-        return [g.node("Relu", [top]), idx];
-      })();
+    // Both orders (SAELens' top-k then ReLU, sparsify's ReLU then top-k) keep the same active features: the min(k,
+    // positives) largest positive pre-activations. One graph serves both; the ReLU after TopK touches k values only.
+    const [top, indices] = g.nodeOutputs("TopK", [pre, g.ints([k!])], { axis: { i: -1 } }, { outputs: 2 });
+    const values = g.node("Relu", [top]);
     outputs = {
       extraction: "topk",
       indices: out(indices, OnnxType.int64, "indices"),

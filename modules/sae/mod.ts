@@ -8,7 +8,7 @@
  * import { findGemmaScopeSae, loadGemmaScopeSae, SaeEncoder, SaeEncodeStream } from "@saeflow/sae";
  * const entry = findGemmaScopeSae({ model: "gemma-2-2b", layer: 12, width: "16k" });
  * const encoder = await SaeEncoder.create(await loadGemmaScopeSae(entry));
- * const features = activations.pipeThrough(new SaeEncodeStream([{ id: entry.id, hook: entry.hook, encoder }]));
+ * const features = activations.pipeThrough(new SaeEncodeStream([{ id: entry.id, hook: entry.hookName, encoder }]));
  * ```
  * @module
  */

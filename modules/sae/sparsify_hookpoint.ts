@@ -3,6 +3,11 @@
  * saved run), and takes the module's output for an autoencoder, its input for a transcoder. This maps those to
  * TransformerLens hook names where there is one: a block's output is `blocks.N.hook_resid_post`, its input
  * `blocks.N.hook_resid_pre`, an MLP's or attention's output `hook_mlp_out` / `hook_attn_out`.
+ *
+ * The submodule mapping holds for architectures without post-norms (Llama, Mistral, GPT-2). In Gemma 2 the Hugging
+ * Face `mlp` / `self_attn` outputs come before `post_feedforward_layernorm` / `post_attention_layernorm`, while
+ * saeflow's `hook_mlp_out` / `hook_attn_out` (like TransformerLens') are after them: such an SAE's `hookName` names
+ * the wrong tensor for Gemma 2, and a caller pairing it with a Gemma 2 model must not use the submodule hooks.
  * @module
  */
 

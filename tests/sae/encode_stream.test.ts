@@ -194,3 +194,19 @@ Deno.test("SAEs fused into the forward graph give the same features as encoding 
     for (const e of encoders) await e.release();
   }
 });
+
+Deno.test("zero rows encode to an empty CSR (no ONNX Runtime call); duplicate SAE ids are refused", async () => {
+  const topk: SaeSpec = { ...randomSae(8, 16, 2), architecture: "topk", k: 4, topkOrder: "topk-then-relu" };
+  const encoder = await SaeEncoder.create(topk, { reconstruction: true });
+  try {
+    const { features, sqError } = await encoder.encode(new Float32Array(0), 0);
+    assert.deepEqual([features.rows, Array.from(features.rowPtr), features.indices.length], [0, [0], 0]);
+    assert.equal(sqError!.length, 0);
+    assert.throws(
+      () => new SaeEncodeStream([{ id: "a", hook: HOOK, encoder }, { id: "a", hook: HOOK, encoder }]),
+      /SAE ids must be distinct: a, a/,
+    );
+  } finally {
+    await encoder.release();
+  }
+});

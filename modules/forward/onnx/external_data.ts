@@ -49,22 +49,31 @@ export async function serializeGraph(g: GraphBuilder, options: ModelOptions = {}
   if (folders.size <= 1) {
     return { bytes: g.toModelBytes(options), externalDataFolder: [...folders][0], release: () => Promise.resolve() };
   }
-  const folder = await Deno.makeTempDir({ prefix: "saeflow-external-" });
   const names = new Map(files.map((file, i) => [file, `${i}_${basename(file)}`]));
-  try {
-    for (const [file, name] of names) await Deno.link(file, `${folder}/${name}`);
-  } catch (error) {
-    await Deno.remove(folder, { recursive: true });
-    throw new ConfigError(
-      `the graph's weights are in ${folders.size} folders (${[...folders].join(", ")}) that could not be hard-linked ` +
-        `into one (${(error as Error).message}); ONNX Runtime reads external data from a single folder: put the ` +
-        `files on one filesystem`,
-      { cause: error },
-    );
+  const failures: string[] = [];
+  // Hard links only work within one filesystem: try next to each weights folder (the cache), then the OS temp dir.
+  for (const parent of [...folders, undefined]) {
+    let folder: string;
+    try {
+      folder = await Deno.makeTempDir({ prefix: ".saeflow-external-", ...(parent ? { dir: parent } : {}) });
+    } catch (error) {
+      failures.push(`${parent ?? "the temp dir"}: ${(error as Error).message}`);
+      continue;
+    }
+    try {
+      for (const [file, name] of names) await Deno.link(file, `${folder}/${name}`);
+      return {
+        bytes: g.toModelBytes({ ...options, externalLocation: (file) => names.get(file)! }),
+        externalDataFolder: folder,
+        release: () => Deno.remove(folder, { recursive: true }),
+      };
+    } catch (error) {
+      await Deno.remove(folder, { recursive: true });
+      failures.push(`${folder}: ${(error as Error).message}`);
+    }
   }
-  return {
-    bytes: g.toModelBytes({ ...options, externalLocation: (file) => names.get(file)! }),
-    externalDataFolder: folder,
-    release: () => Deno.remove(folder, { recursive: true }),
-  };
+  throw new ConfigError(
+    `the graph's weights are in ${folders.size} folders (${[...folders].join(", ")}) and could not be hard-linked ` +
+      `into one (${failures.join("; ")}); ONNX Runtime reads external data from a single folder: put the files in one`,
+  );
 }
