@@ -5,7 +5,7 @@
  * @module
  */
 import { ConfigError } from "@saeflow/core";
-import { downloadToCache, type HubOptions, resolveHubOptions } from "@saeflow/io";
+import { downloadModelFile, type HubOptions } from "@saeflow/io";
 import { parse } from "yaml";
 import type { SaeSpec } from "./sae_spec.ts";
 import { loadGemmaScopeNpz } from "./gemma_scope_npz.ts";
@@ -228,18 +228,13 @@ export async function downloadGemmaScopeSae(
   options: GemmaScopeDownloadOptions = {},
 ): Promise<string> {
   const { revision = "main" } = options;
-  if (revision.split("/").some((part) => part === "" || part === "." || part === "..")) {
-    throw new ConfigError(`revision "${revision}" is not a branch, tag or commit name`);
-  }
-  const opts = resolveHubOptions(options.hub);
-  const url = `${opts.endpoint}/${sae.repo}/resolve/${encodeURIComponent(revision)}/${sae.path}`;
-  return await downloadToCache(url, `models/${sae.repo}/${revision}/${sae.path}`, {
-    ...opts,
+  return (await downloadModelFile(sae.repo, sae.path, {
+    revision,
+    hub: options.hub,
     expectedSize: sae.size,
     sha256: sae.sha256,
     what: `Gemma Scope SAE ${sae.id} (${sae.path} of ${sae.repo}, revision ${revision})`,
-    repoUrl: `${opts.endpoint}/${sae.repo}`,
-  });
+  }))!;
 }
 
 /**

@@ -18,6 +18,12 @@ export interface ModelFileOptions {
   hub?: HubOptions;
   /** Return undefined (instead of failing) when the repository has no such file, or when offline and not cached. */
   optional?: boolean;
+  /** Size in bytes the file must have. */
+  expectedSize?: number;
+  /** Hex sha256 the file must have. */
+  sha256?: string;
+  /** What the file is, for messages (default: `{file} of model "{id}" (revision …)`). */
+  what?: string;
 }
 
 /**
@@ -44,7 +50,9 @@ export async function downloadModelFile(
   try {
     return await downloadToCache(url, relative, {
       ...opts,
-      what: `${file} of model "${id}" (revision ${revision})`,
+      what: options.what ?? `${file} of model "${id}" (revision ${revision})`,
+      expectedSize: options.expectedSize,
+      sha256: options.sha256,
       repoUrl: `${opts.endpoint}/${id}`,
     });
   } catch (error) {

@@ -104,7 +104,10 @@ Deno.test("size and sha256 are verified when the entry knows them; a revision pi
   });
   assert.equal(pinned, join(cache.path, "models/google/gemma-scope-2b-pt-res/0123abc", SAE.path));
   assert.equal(server.requests.at(-1)!.path, URL_PATH.replace("/main/", "/0123abc/"));
-  await assert.rejects(downloadGemmaScopeSae(SAE, { hub: options, revision: "../x" }), /not a branch, tag or commit/);
+  await assert.rejects(
+    downloadGemmaScopeSae(SAE, { hub: options, revision: "../x" }),
+    /invalid revision "\.\.\/x": expected a branch, tag or commit name/,
+  );
 });
 
 Deno.test("loadGemmaScopeSae fills in the registry's ids and refuses a file of other dimensions", async () => {
