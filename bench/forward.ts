@@ -68,7 +68,7 @@ async function storiesRun(passes: number) {
   const start = performance.now();
   await ReadableStream.from(jailbreakPrompts(passes))
     .pipeThrough(new TokenizeStream({ tokenizer: timedTokenizer, maxTokens: 128, batchSize: 32 }))
-    .pipeThrough(new ForwardStream(model))
+    .pipeThrough(new ForwardStream({ model }))
     .pipeTo(new WritableStream());
   const totalMs = performance.now() - start;
   const t = model.timings;

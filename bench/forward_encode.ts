@@ -50,7 +50,7 @@ async function runFused(widths: number[]) {
   let active = 0;
   await records
     .pipeThrough(new TokenizeStream({ tokenizer, maxTokens: 128, batchSize: 32 }))
-    .pipeThrough(new FusedEncodeStream(fused))
+    .pipeThrough(new FusedEncodeStream({ model: fused }))
     .pipeTo(new WritableStream({ write: (b) => void b.features.forEach((f) => (active += f.indices.length)) }));
   const totalMs = performance.now() - start;
   const t = fused.timings;
@@ -93,12 +93,12 @@ async function run(widths: number[]) {
     sources: [{ path: `${SHARED}data/jailbreak-classification/jailbreak_dataset_train_balanced.csv` }],
     fields: { text: "prompt", label: "type" },
   });
-  const stream = new SaeEncodeStream(saes);
+  const stream = new SaeEncodeStream({ saes });
   const start = performance.now();
   let active = 0;
   await records
     .pipeThrough(new TokenizeStream({ tokenizer, maxTokens: 128, batchSize: 32 }))
-    .pipeThrough(new ForwardStream(model))
+    .pipeThrough(new ForwardStream({ model }))
     .pipeThrough(stream)
     .pipeTo(new WritableStream({ write: (b) => void b.features.forEach((f) => (active += f.indices.length)) }));
   const totalMs = performance.now() - start;

@@ -11,17 +11,23 @@ export interface ForwardRunner {
   run(tokens: TokenBatch): Promise<ActivationBatch>;
 }
 
+/** Options for {@link ForwardStream}. */
+export interface ForwardStreamOptions {
+  /** The model every batch runs through. */
+  model: ForwardRunner;
+}
+
 /**
  * Runs each token batch through the model. Memory stays bounded: the readable side holds one batch, so a slow
  * consumer stops the forward pass (and, through backpressure, tokenization and reading) until it catches up.
  *
  * @example
  * ```ts
- * const activations = tokenBatches.pipeThrough(new ForwardStream(model));
+ * const activations = tokenBatches.pipeThrough(new ForwardStream({ model }));
  * ```
  */
 export class ForwardStream extends TransformStream<TokenBatch, ActivationBatch> {
-  constructor(model: ForwardRunner) {
+  constructor({ model }: ForwardStreamOptions) {
     super(
       {
         async transform(tokens, controller) {

@@ -9,7 +9,7 @@
  * const model = await loadDecoder("../shared/models/stories260K/stories260K.bin", {
  *   hooks: ["blocks.1.hook_resid_post", "blocks.3.hook_resid_post"],
  * });
- * const activations = tokenBatches.pipeThrough(new ForwardStream(model));
+ * const activations = tokenBatches.pipeThrough(new ForwardStream({ model }));
  * ```
  * @module
  */
@@ -47,7 +47,7 @@ export {
 } from "./forward_model.ts";
 export { checkTokens, outputAsFloat32, toInt64, type TokenLimits } from "./token_checks.ts";
 export { loadDecoder, type LoadDecoderOptions } from "./load_decoder.ts";
-export { type ForwardRunner, ForwardStream } from "./forward_stream.ts";
+export { type ForwardRunner, ForwardStream, type ForwardStreamOptions } from "./forward_stream.ts";
 export {
   type Attr,
   type Dim,

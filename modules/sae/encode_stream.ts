@@ -9,6 +9,12 @@ import { FeatureStats } from "./feature_stats.ts";
 import type { FeatureEncoder } from "./sae_encoder.ts";
 import type { FeatureBatch } from "./sparse_features.ts";
 
+/** Options for {@link SaeEncodeStream}. */
+export interface SaeEncodeStreamOptions {
+  /** The SAEs, each with its id and hook; ids must be distinct. */
+  saes: readonly HookedSae[];
+}
+
 /** One SAE of the stream and the hook it reads. */
 export interface HookedSae {
   /** Key of its features in each {@link FeatureBatch} (e.g. the registry id). */
@@ -57,14 +63,14 @@ export function realTokenRows(batch: ActivationBatch, hook: string): Float32Arra
  *
  * @example
  * ```ts
- * const features = activations.pipeThrough(new SaeEncodeStream([{ id: "l12-16k", hook: "blocks.12.hook_resid_post", encoder }]));
+ * const features = activations.pipeThrough(new SaeEncodeStream({ saes: [{ id: "l12-16k", hook: "blocks.12.hook_resid_post", encoder }] }));
  * ```
  */
 export class SaeEncodeStream extends TransformStream<ActivationBatch, FeatureBatch> {
   /** Diagnostics per SAE id, filled as batches pass. */
   readonly stats: Map<string, FeatureStats>;
 
-  constructor(saes: readonly HookedSae[]) {
+  constructor({ saes }: SaeEncodeStreamOptions) {
     if (new Set(saes.map((s) => s.id)).size !== saes.length) {
       throw new ConfigError(`SAE ids must be distinct: ${saes.map((s) => s.id).join(", ")}`);
     }

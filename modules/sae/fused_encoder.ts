@@ -103,6 +103,12 @@ export class FusedSaeModel {
   }
 }
 
+/** Options for {@link FusedEncodeStream}. */
+export interface FusedEncodeStreamOptions {
+  /** The model with its SAEs fused in. */
+  model: FusedSaeModel;
+}
+
 /**
  * Fused forward + encode as a stream stage: token batches in, feature batches out, one batch held at a time, with
  * {@link FeatureStats} per SAE (mean L0 and dead features; the FVU needs the activations, which stay in the graph).
@@ -110,7 +116,7 @@ export class FusedSaeModel {
 export class FusedEncodeStream extends TransformStream<TokenBatch, FeatureBatch> {
   readonly stats: Map<string, FeatureStats>;
 
-  constructor(fused: FusedSaeModel) {
+  constructor({ model: fused }: FusedEncodeStreamOptions) {
     const stats = new Map(fused.saes.map(({ id, spec }) => [id, new FeatureStats(spec.dSae, spec.dIn)]));
     super(
       {

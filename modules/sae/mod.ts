@@ -8,7 +8,7 @@
  * import { findGemmaScopeSae, loadGemmaScopeSae, SaeEncoder, SaeEncodeStream } from "@saeflow/sae";
  * const entry = findGemmaScopeSae({ model: "gemma-2-2b", layer: 12, width: "16k" });
  * const encoder = await SaeEncoder.create(await loadGemmaScopeSae(entry));
- * const features = activations.pipeThrough(new SaeEncodeStream([{ id: entry.id, hook: entry.hookName, encoder }]));
+ * const features = activations.pipeThrough(new SaeEncodeStream({ saes: [{ id: entry.id, hook: entry.hookName, encoder }] }));
  * ```
  * @module
  */
@@ -30,8 +30,14 @@ export {
   TfjsSaeEncoder,
   type TfjsSaeEncoderOptions,
 } from "./tfjs_encoder.ts";
-export { type HookedSae, realTokenRows, SaeEncodeStream } from "./encode_stream.ts";
-export { FusedEncodeStream, type FusedSae, FusedSaeModel, type FusedSaeOptions } from "./fused_encoder.ts";
+export { type HookedSae, realTokenRows, SaeEncodeStream, type SaeEncodeStreamOptions } from "./encode_stream.ts";
+export {
+  FusedEncodeStream,
+  type FusedEncodeStreamOptions,
+  type FusedSae,
+  FusedSaeModel,
+  type FusedSaeOptions,
+} from "./fused_encoder.ts";
 export { type RowLayout, toSparseFeatures } from "./csr.ts";
 export { FeatureStats, type FeatureSummary } from "./feature_stats.ts";
 export { GEMMA_SCOPE_ARRAYS, type GemmaScopeMeta, loadGemmaScopeNpz } from "./gemma_scope_npz.ts";

@@ -28,7 +28,7 @@ async function activationsByRecord(records: TextRecord[], batchSize: number) {
   try {
     await ReadableStream.from(records)
       .pipeThrough(new TokenizeStream({ tokenizer, maxTokens: 64, batchSize }))
-      .pipeThrough(new ForwardStream(model))
+      .pipeThrough(new ForwardStream({ model }))
       .pipeTo(
         new WritableStream({
           write({ tokens, activations, dModel }: ActivationBatch) {
@@ -74,7 +74,7 @@ Deno.test("a slow consumer of activations bounds how many records are read", asy
   try {
     await source
       .pipeThrough(new TokenizeStream({ tokenizer, maxTokens: 16, batchSize, windowSize }))
-      .pipeThrough(new ForwardStream(model))
+      .pipeThrough(new ForwardStream({ model }))
       .pipeTo(
         new WritableStream({
           async write() {

@@ -64,10 +64,10 @@ Deno.test("sst2 → stories260K → SAE stream: each record's features equal enc
   const batches: FeatureBatch[] = [];
   const alone = new Map<string, ActivationBatch>();
   try {
-    const stream = new SaeEncodeStream([{ id: "sae", hook: HOOK, encoder }]);
+    const stream = new SaeEncodeStream({ saes: [{ id: "sae", hook: HOOK, encoder }] });
     await ReadableStream.from(records)
       .pipeThrough(new TokenizeStream({ tokenizer, maxTokens: 48, batchSize: 16 }))
-      .pipeThrough(new ForwardStream(model))
+      .pipeThrough(new ForwardStream({ model }))
       .pipeThrough(stream)
       .pipeTo(new WritableStream({ write: (b) => void batches.push(b) }));
     for (const record of records.slice(0, 6)) {
@@ -118,9 +118,10 @@ Deno.test("a d_model mismatch names the SAE and the hook; a NaN activation names
       dModel,
     });
     const run = (b: ActivationBatch) =>
-      ReadableStream.from([b]).pipeThrough(new SaeEncodeStream([{ id: "small", hook: HOOK, encoder }])).pipeTo(
-        new WritableStream(),
-      );
+      ReadableStream.from([b]).pipeThrough(new SaeEncodeStream({ saes: [{ id: "small", hook: HOOK, encoder }] }))
+        .pipeTo(
+          new WritableStream(),
+        );
     await assert.rejects(
       run(batch(new Float32Array(3 * 64), 64)),
       (e) =>
@@ -177,7 +178,7 @@ Deno.test("SAEs fused into the forward graph give the same features as encoding 
     }
     assert.ok(compared > 1000, `compared ${compared} active features`);
     // The stream stage: the same features, and stats without an FVU (the activations stay inside the graph).
-    const stage = new FusedEncodeStream(fused);
+    const stage = new FusedEncodeStream({ model: fused });
     await ReadableStream.from(batches).pipeThrough(stage).pipeTo(new WritableStream());
     const tokenCount = batches.reduce((sum, b) => sum + b.lengths.reduce((a, c) => a + c, 0), 0);
     const summaries = saes.map((sae) => stage.stats.get(sae.id)!.summary());
@@ -203,7 +204,7 @@ Deno.test("zero rows encode to an empty CSR (no ONNX Runtime call); duplicate SA
     assert.deepEqual([features.rows, Array.from(features.rowPtr), features.indices.length], [0, [0], 0]);
     assert.equal(sqError!.length, 0);
     assert.throws(
-      () => new SaeEncodeStream([{ id: "a", hook: HOOK, encoder }, { id: "a", hook: HOOK, encoder }]),
+      () => new SaeEncodeStream({ saes: [{ id: "a", hook: HOOK, encoder }, { id: "a", hook: HOOK, encoder }] }),
       /SAE ids must be distinct: a, a/,
     );
   } finally {
