@@ -22,7 +22,7 @@ export {
   type ValidPoolSpec,
 } from "./pool_spec.ts";
 export { type PooledVector, poolRecord, type PoolRecordOptions } from "./pool_record.ts";
-export { namePools, type PooledBatch, poolFeatureBatch } from "./pool_batch.ts";
+export { namePools, type PooledBatch, pooledColumn, poolFeatureBatch } from "./pool_batch.ts";
 export { PoolStream, type PoolStreamOptions } from "./pool_stream.ts";
 export { lastTokenStates, type MaskedMeanOptions, maskedMeanStates } from "./dense_pool.ts";
 export { type AnalyzeOptions, analyzeText, compareCodePoints, WORD_TOKEN_PATTERN } from "./tfidf/analyzer.ts";

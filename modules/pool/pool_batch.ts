@@ -72,3 +72,29 @@ export function poolFeatureBatch(batch: FeatureBatch, specs: readonly PoolSpec[]
   }
   return { records: tokens.records, pooled };
 }
+
+/**
+ * One SAE's vectors under one pooling, with their records: the shape the binarize stage takes (`{vectors}`). An
+ * unknown SAE id or pool name is a ConfigError listing what the batch has.
+ *
+ * @example
+ * ```ts
+ * const indexSets = pooled.pipeThrough(new TransformStream({ transform: (b, c) => c.enqueue(pooledColumn(b, "l2", "sum[mask=no-bos]")) }))
+ *   .pipeThrough(new BinarizeStream({ outputs: [{ spec: { rule: "gt", threshold: 1 } }] }));
+ * ```
+ */
+export function pooledColumn(
+  batch: PooledBatch,
+  saeId: string,
+  poolName: string,
+): { records: TextRecord[]; vectors: PooledVector[] } {
+  const pools = batch.pooled.get(saeId);
+  if (!pools) {
+    throw new ConfigError(`no SAE "${saeId}" in the pooled batch; it has ${[...batch.pooled.keys()].join(", ")}`);
+  }
+  const vectors = pools.get(poolName);
+  if (!vectors) {
+    throw new ConfigError(`no pooling "${poolName}" for SAE "${saeId}"; it has ${[...pools.keys()].join(", ")}`);
+  }
+  return { records: batch.records, vectors };
+}
