@@ -14,7 +14,7 @@
  * @module
  */
 export { type Hook, HOOK_POINTS, type HookPoint, parseHookName, parseHooks, residPostHooks } from "./hooks.ts";
-export type { ActivationBatch } from "./activation_batch.ts";
+export { type ActivationBatch, hookActivations } from "./activation_batch.ts";
 export { type DecoderConfig, type Llama3RopeScaling, parseDecoderConfig } from "./decoder/decoder_config.ts";
 export { buildDecoderGraph, type DecoderGraph, type DecoderGraphOptions } from "./decoder/decoder_graph.ts";
 export { type ImportedDecoder, readLlama2cCheckpoint } from "./decoder/llama2c_checkpoint.ts";

@@ -4,8 +4,7 @@
  * (SAEBench), BOS excluded by default.
  * @module
  */
-import { ConfigError } from "@saeflow/core";
-import type { ActivationBatch } from "@saeflow/forward";
+import { type ActivationBatch, hookActivations } from "@saeflow/forward";
 
 /** Options of {@link maskedMeanStates}. */
 export interface MaskedMeanOptions {
@@ -25,7 +24,7 @@ export interface MaskedMeanOptions {
  * ```
  */
 export function lastTokenStates(batch: ActivationBatch, hook: string): Float32Array[] {
-  const { data, seqLen, dModel } = hookActivations(batch, hook);
+  const { data, seqLen, dModel } = hookLayout(batch, hook);
   const out: Float32Array[] = [];
   for (let b = 0; b < batch.tokens.batchSize; b++) {
     const start = (b * seqLen + batch.tokens.lengths[b] - 1) * dModel;
@@ -52,7 +51,7 @@ export function maskedMeanStates(
   hook: string,
   options: MaskedMeanOptions = {},
 ): Float32Array[] {
-  const { data, seqLen, dModel } = hookActivations(batch, hook);
+  const { data, seqLen, dModel } = hookLayout(batch, hook);
   const first = batch.tokens.hasBos && !options.includeBos ? 1 : 0;
   const acc = new Float64Array(dModel);
   const out: Float32Array[] = [];
@@ -74,15 +73,8 @@ export function maskedMeanStates(
 }
 
 /** The hook's activations with their layout, checked against the token batch. */
-function hookActivations(batch: ActivationBatch, hook: string): { data: Float32Array; seqLen: number; dModel: number } {
-  const data = batch.activations.get(hook);
-  if (!data) {
-    throw new ConfigError(
-      `no activations for hook ${JSON.stringify(hook)}; the batch has ${
-        [...batch.activations.keys()].join(", ") || "none"
-      }`,
-    );
-  }
+function hookLayout(batch: ActivationBatch, hook: string): { data: Float32Array; seqLen: number; dModel: number } {
+  const data = hookActivations(batch, hook);
   const { batchSize, seqLen, lengths } = batch.tokens;
   const { dModel } = batch;
   if (data.length !== batchSize * seqLen * dModel) {

@@ -4,7 +4,7 @@
  * @module
  */
 import { ConfigError, DataError } from "@saeflow/core";
-import type { ActivationBatch } from "@saeflow/forward";
+import { type ActivationBatch, hookActivations } from "@saeflow/forward";
 import { FeatureStats } from "./feature_stats.ts";
 import type { FeatureEncoder } from "./sae_encoder.ts";
 import type { FeatureBatch } from "./sparse_features.ts";
@@ -31,10 +31,7 @@ export interface HookedSae {
  */
 export function realTokenRows(batch: ActivationBatch, hook: string): Float32Array {
   const { tokens, dModel: d } = batch;
-  const values = batch.activations.get(hook);
-  if (!values) {
-    throw new ConfigError(`activation batch has no hook ${hook}; it has ${[...batch.activations.keys()].join(", ")}`);
-  }
+  const values = hookActivations(batch, hook);
   const total = tokens.lengths.reduce((a, b) => a + b, 0);
   const rows = new Float32Array(total * d);
   let at = 0;

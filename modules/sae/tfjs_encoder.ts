@@ -15,7 +15,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { ConfigError } from "@saeflow/core";
-import { bfloat16ToFloat32Array, float16ToFloat32Array } from "@saeflow/io";
+import { bfloat16ToFloat32Array, DTYPE_BYTES, float16ToFloat32Array } from "@saeflow/io";
 import type { EncodeResult, FeatureEncoder } from "./sae_encoder.ts";
 import type { SaeSpec, SaeTensor } from "./sae_spec.ts";
 import type { SparseFeatures } from "./sparse_features.ts";
@@ -40,7 +40,6 @@ const DEFAULT_BLOCK_BYTES = 128 * 2 ** 20;
 const WASM_HEAP_BYTES = 4 * 2 ** 30;
 /** Room left in the wasm heap for inputs, one block of outputs and tfjs's own state. */
 const WASM_HEAP_RESERVE = 512 * 2 ** 20;
-const BYTES = { F32: 4, F16: 2, BF16: 2 } as const;
 
 const started = new Map<TfjsBackend, Promise<{ maxBindingBytes: number }>>();
 
@@ -456,7 +455,7 @@ class EncoderReader {
       return out;
     }
     const { file: path, offset, dtype } = this.tensor.stored;
-    const size = BYTES[dtype];
+    const size = DTYPE_BYTES[dtype];
     if (this.transposed) {
       const block = decode(dtype, await readAt(this.file!, path, offset + start * dIn * size, width * dIn * size));
       return transpose(block, width, dIn);
@@ -479,10 +478,10 @@ class EncoderReader {
 }
 
 function checkStored(spec: SaeSpec, name: string, stored: { dtype: string; length: number }, count: number): void {
-  if (!(stored.dtype in BYTES)) {
+  if (stored.dtype !== "F32" && stored.dtype !== "BF16" && stored.dtype !== "F16") {
     throw new ConfigError(`${spec.source}: ${name} is stored as ${stored.dtype}; expected F32, BF16 or F16`);
   }
-  const expected = count * BYTES[stored.dtype as keyof typeof BYTES];
+  const expected = count * DTYPE_BYTES[stored.dtype];
   if (stored.length !== expected) {
     throw new ConfigError(`${spec.source}: ${name} has ${stored.length} bytes on disk, expected ${expected}`);
   }
@@ -501,7 +500,7 @@ function transpose(values: Float32Array, rows: number, cols: number): Float32Arr
   return out;
 }
 
-function decode(dtype: keyof typeof BYTES, bytes: Uint8Array): Float32Array {
+function decode(dtype: "F32" | "F16" | "BF16", bytes: Uint8Array): Float32Array {
   if (dtype === "F32") return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
   const bits = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2);
   return dtype === "BF16" ? bfloat16ToFloat32Array(bits) : float16ToFloat32Array(bits);
