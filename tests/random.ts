@@ -1,13 +1,2 @@
-/** Seeded randomness for test fixtures: the same seed gives the same numbers on every machine. */
-
-/** mulberry32: a tiny deterministic 32-bit PRNG returning uniforms in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded randomness for test fixtures: core's generators, so tests and the product draw the same numbers. */
+export { mulberry32, standardNormal } from "@saeflow/core";

@@ -19,6 +19,7 @@ export { type BatchByLengthOptions, BatchByLengthStream } from "./batch_by_lengt
 export { UnbatchStream } from "./unbatch.ts";
 export { type ReorderOptions, ReorderStream } from "./reorder.ts";
 export { SkipStream, TakeStream } from "./skip_take.ts";
+export { mulberry32, standardNormal } from "./random.ts";
 export { type ConcurrentMapOptions, ConcurrentMapStream, type MapContext } from "./concurrent_map.ts";
 export { teeWithBackpressure } from "./tee.ts";
 export { abortable } from "./abortable.ts";

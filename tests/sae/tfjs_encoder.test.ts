@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { ConfigError } from "@saeflow/core";
+import { ConfigError, mulberry32, standardNormal } from "@saeflow/core";
 import {
   bfloat16ToFloat32Array,
   float16ToFloat32Array,
@@ -79,15 +79,8 @@ function c(architecture: Case["architecture"], rest: Partial<Case>): Case {
 
 /** mulberry32 + Box-Muller. */
 function gaussians(seed: number) {
-  let s = seed >>> 0;
-  const uniform = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-  const normal = () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+  const uniform = mulberry32(seed);
+  const normal = standardNormal(uniform);
   return {
     uniform,
     normal,

@@ -10,7 +10,7 @@
  *   is where the two top-k orders could part); rows are redrawn until the k-th and (k+1)-th largest differ by at least
  *   TOPK_MARGIN and none of the k + 1 largest is within TOPK_MARGIN of 0.
  */
-import { mulberry32 } from "../../random.ts";
+import { mulberry32, standardNormal } from "../../random.ts";
 import type { SaeArchitecture, SaeInputNormalization, SaeSpec } from "../../../modules/sae/sae_spec.ts";
 import { naiveSae, type NaiveSaeOutput } from "../reference/naive_sae.ts";
 
@@ -19,11 +19,6 @@ export const TOPK_MARGIN = 1e-4;
 
 /** A seeded uniform generator in [0, 1) (mulberry32). */
 export const rng = mulberry32;
-
-/** Standard normal draws (Box-Muller) from a uniform generator. */
-export function normal(uniform: () => number): () => number {
-  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-}
 
 export interface RandomSaeOptions {
   dIn: number;
@@ -60,7 +55,7 @@ const label = (o: RandomSaeOptions) =>
 export function randomSae(options: RandomSaeOptions): SaeFixture & { label: string } {
   const { dIn, dSae, rows, architecture, seed } = options;
   const uniform = rng(seed);
-  const gauss = normal(uniform);
+  const gauss = standardNormal(uniform);
   const draw = (n: number, scale: number, offset = 0) =>
     Float32Array.from({ length: n }, () => offset + scale * gauss());
   const round = options.roundWeights ?? ((w: Float32Array) => w);
