@@ -17,6 +17,11 @@ export interface BatchByLengthOptions<T> {
    * original order restores it with {@link ReorderStream} within this many items.
    */
   windowSize?: number;
+  /**
+   * Items whose lengths round up to different multiples of this never share a batch, so each item's padded length
+   * can be a function of its own length alone (see `TokenizeStream`'s `padMultiple`); default: no constraint.
+   */
+  lengthBucket?: number;
 }
 
 /**
@@ -33,13 +38,17 @@ export interface BatchByLengthOptions<T> {
  */
 export class BatchByLengthStream<T> extends TransformStream<T, T[]> {
   constructor(options: BatchByLengthOptions<T>) {
-    const { batchSize, lengthOf, maxBatchTokens = Infinity, windowSize = batchSize * 16 } = options;
+    const { batchSize, lengthOf, maxBatchTokens = Infinity, windowSize = batchSize * 16, lengthBucket } = options;
     if (!(Number.isInteger(batchSize) && batchSize > 0)) {
       throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
     }
     if (!(windowSize >= batchSize)) {
       throw new RangeError(`windowSize (${windowSize}) must be at least batchSize (${batchSize})`);
     }
+    if (lengthBucket !== undefined && !(Number.isInteger(lengthBucket) && lengthBucket > 0)) {
+      throw new RangeError(`lengthBucket must be a positive integer, got ${lengthBucket}`);
+    }
+    const bucketOf = (length: number) => lengthBucket === undefined ? 0 : Math.ceil(length / lengthBucket);
     let window: { item: T; length: number }[] = [];
 
     const emitWindow = (controller: TransformStreamDefaultController<T[]>) => {
@@ -48,7 +57,8 @@ export class BatchByLengthStream<T> extends TransformStream<T, T[]> {
       let longest = 0;
       for (const { item, length } of window) {
         const padded = Math.max(longest, length) * (batch.length + 1);
-        if (batch.length > 0 && (batch.length === batchSize || padded > maxBatchTokens)) {
+        const full = batch.length === batchSize || padded > maxBatchTokens;
+        if (batch.length > 0 && (full || bucketOf(length) !== bucketOf(longest))) {
           controller.enqueue(batch);
           batch = [];
           longest = 0;

@@ -15,6 +15,8 @@ export interface PadBatchOptions {
   records?: readonly TextRecord[];
   /** Per row: whether it was cut to the token limit; default all false. */
   truncated?: readonly boolean[];
+  /** Pad to at least this many positions (default: the longest row). */
+  seqLen?: number;
 }
 
 /**
@@ -40,7 +42,7 @@ export function padBatch(rows: readonly (readonly number[])[], options: PadBatch
       `padBatch: ${batchSize} rows but ${records.length} records and ${truncated.length} truncated flags`,
     );
   }
-  let seqLen = 0;
+  let seqLen = options.seqLen ?? 0;
   for (const [i, row] of rows.entries()) {
     if (row.length === 0) throw new RangeError(`padBatch: row ${i} (record ${records[i].id}) has no tokens`);
     seqLen = Math.max(seqLen, row.length);

@@ -24,6 +24,13 @@ export interface TokenizeOptions {
    */
   windowSize?: number;
   /**
+   * Pad each row to its length rounded up to a multiple of this (at most `maxTokens`), batching only rows that round
+   * to the same length: a record is then computed at the same shape whatever batch it falls in, so its activations
+   * are bit for bit the same across batch sizes and resumed runs (kernels sum in shape-dependent order). Costs up to
+   * `padMultiple - 1` padded positions per row; default: pad to the batch's longest row.
+   */
+  padMultiple?: number;
+  /**
    * Wrap each text as a user turn with the tokenizer's chat template (instruction-tuned models); default false.
    * Truncation to `maxTokens` then applies to the rendered turn, so a row that is cut loses the template's closing
    * tokens (and the generation prompt) too: choose `maxTokens` with room for them when the last token matters.
@@ -66,9 +73,12 @@ export class TokenizeStream implements ReadableWritablePair<TokenBatch, TextReco
 
   /** Checks the options (a {@link ConfigError} for a bad `maxTokens` or a missing chat template) and wires the pipe. */
   constructor(options: TokenizeOptions) {
-    const { tokenizer, maxTokens, chatTemplate = false, onEmpty = "error" } = options;
+    const { tokenizer, maxTokens, chatTemplate = false, onEmpty = "error", padMultiple } = options;
     if (!(Number.isInteger(maxTokens) && maxTokens >= 1)) {
       throw new ConfigError(`maxTokens must be a positive integer, got ${maxTokens}`);
+    }
+    if (padMultiple !== undefined && !(Number.isInteger(padMultiple) && padMultiple >= 1)) {
+      throw new ConfigError(`padMultiple must be a positive integer, got ${padMultiple}`);
     }
     if (chatTemplate && (tokenizer.chatTemplate === undefined || tokenizer.applyChatTemplate === undefined)) {
       throw new ConfigError(`tokenizer "${tokenizer.name}" has no chat template; run without chatTemplate`);
@@ -107,6 +117,7 @@ export class TokenizeStream implements ReadableWritablePair<TokenBatch, TextReco
       maxBatchTokens: options.maxBatchTokens,
       windowSize: options.windowSize,
       lengthOf: (row) => row.ids.length,
+      lengthBucket: padMultiple,
     });
     const pad = new TransformStream<TokenizedRecord[], TokenBatch>({
       transform(rows, controller) {
@@ -115,6 +126,7 @@ export class TokenizeStream implements ReadableWritablePair<TokenBatch, TextReco
           hasBos,
           records: rows.map((r) => r.record),
           truncated: rows.map((r) => r.truncated),
+          seqLen: padMultiple && Math.min(maxTokens, roundUp(Math.max(...rows.map((r) => r.ids.length)), padMultiple)),
         }));
       },
     });
@@ -127,6 +139,8 @@ export class TokenizeStream implements ReadableWritablePair<TokenBatch, TextReco
     return this.#skipped;
   }
 }
+
+const roundUp = (n: number, multiple: number) => Math.ceil(n / multiple) * multiple;
 
 function isRecordArray(chunk: TextRecord | readonly TextRecord[]): chunk is readonly TextRecord[] {
   return Array.isArray(chunk);
