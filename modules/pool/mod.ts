@@ -15,6 +15,7 @@
  */
 export {
   describePool,
+  parsePoolSpec,
   POOL_STRATEGIES,
   type PoolSpec,
   type PoolStrategy,

@@ -105,3 +105,33 @@ export function describePool(spec: PoolSpec): string {
   const mask = s.mosaicCompat ? "[mosaic-compat]" : s.includeBos ? "[mask=bos]" : "[mask=no-bos]";
   return `${s.strategy}${param}${mask}`;
 }
+
+/** The token masks of the command-line form, after `@`. */
+const MASKS = { "no-bos": {}, bos: { includeBos: true }, "mosaic-compat": { mosaicCompat: true } } as const;
+
+/**
+ * Parses the command-line form `<strategy>[:<n or k>][@<mask>]`, mask `no-bos` (default), `bos` or `mosaic-compat`:
+ * `sum`, `topn-count:5`, `last-k:8@bos`, `sum@mosaic-compat`. Throws a ConfigError naming the text.
+ *
+ * @example
+ * ```ts
+ * parsePoolSpec("topn-count:5@mosaic-compat"); // { strategy: "topn-count", n: 5, mosaicCompat: true, includeBos: true }
+ * ```
+ */
+export function parsePoolSpec(text: string): ValidPoolSpec {
+  const [body, mask = "no-bos", ...extra] = text.trim().split("@");
+  const [strategy, parameter, ...more] = body.split(":");
+  const fail = (problem: string): never => {
+    throw new ConfigError(
+      `pool ${JSON.stringify(text)}: ${problem}; expected <strategy>[:<n|k>][@no-bos|bos|mosaic-compat], ` +
+        `strategy one of ${POOL_STRATEGIES.join(", ")}`,
+    );
+  };
+  if (extra.length || more.length) fail("too many parts");
+  if (!Object.hasOwn(MASKS, mask)) fail(`unknown mask "${mask}"`);
+  const value = parameter === undefined ? undefined : Number(parameter);
+  if (value !== undefined && !Number.isInteger(value)) fail(`"${parameter}" is not an integer`);
+  const size = strategy === "topn-count" ? { n: value } : strategy.endsWith("-k") ? { k: value } : {};
+  if (value !== undefined && !("n" in size || "k" in size)) fail(`${strategy} takes no parameter`);
+  return validatePoolSpec({ strategy: strategy as PoolStrategy, ...size, ...MASKS[mask as keyof typeof MASKS] });
+}

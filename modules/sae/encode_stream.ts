@@ -7,7 +7,7 @@ import { ConfigError, DataError } from "@saeflow/core";
 import { type ActivationBatch, hookActivations } from "@saeflow/forward";
 import { FeatureStats } from "./feature_stats.ts";
 import type { FeatureEncoder } from "./sae_encoder.ts";
-import type { FeatureBatch } from "./sparse_features.ts";
+import type { FeatureBatch, SparseFeatures } from "./sparse_features.ts";
 
 /** Options for {@link SaeEncodeStream}. */
 export interface SaeEncodeStreamOptions {
@@ -55,6 +55,38 @@ export function realTokenRows(batch: ActivationBatch, hook: string): Float32Arra
 }
 
 /**
+ * Encodes one activation batch with every SAE (each hook's real-token rows gathered once), adding to `stats` (keyed
+ * by SAE id) when given. An SAE whose d_in is not the model's d_model is a ConfigError.
+ *
+ * @example
+ * ```ts
+ * const { features } = await encodeActivationBatch(activations, [{ id: "l2", hook: "blocks.2.hook_resid_post", encoder }]);
+ * ```
+ */
+export async function encodeActivationBatch(
+  batch: ActivationBatch,
+  saes: readonly HookedSae[],
+  stats?: ReadonlyMap<string, FeatureStats>,
+): Promise<FeatureBatch> {
+  const rowsByHook = new Map<string, Float32Array>();
+  const features = new Map<string, SparseFeatures>();
+  for (const { id, hook, encoder } of saes) {
+    const { spec } = encoder;
+    if (batch.dModel !== spec.dIn) {
+      throw new ConfigError(
+        `SAE ${id} (${spec.source}) takes d_in ${spec.dIn}, but the model's ${hook} has d_model ${batch.dModel}`,
+      );
+    }
+    if (!rowsByHook.has(hook)) rowsByHook.set(hook, realTokenRows(batch, hook));
+    const x = rowsByHook.get(hook)!;
+    const { features: f, sqError } = await encoder.encode(x, x.length / spec.dIn);
+    stats?.get(id)?.add(f, x, sqError);
+    features.set(id, f);
+  }
+  return { tokens: batch.tokens, features };
+}
+
+/**
  * Encodes each activation batch with every SAE. Optionally keeps {@link FeatureStats} per SAE (L0, FVU when the
  * encoders measure reconstructions, dead features).
  *
@@ -75,22 +107,7 @@ export class SaeEncodeStream extends TransformStream<ActivationBatch, FeatureBat
     super(
       {
         async transform(batch, controller) {
-          const rowsByHook = new Map<string, Float32Array>();
-          const features = new Map();
-          for (const { id, hook, encoder } of saes) {
-            const { spec } = encoder;
-            if (batch.dModel !== spec.dIn) {
-              throw new ConfigError(
-                `SAE ${id} (${spec.source}) takes d_in ${spec.dIn}, but the model's ${hook} has d_model ${batch.dModel}`,
-              );
-            }
-            if (!rowsByHook.has(hook)) rowsByHook.set(hook, realTokenRows(batch, hook));
-            const x = rowsByHook.get(hook)!;
-            const { features: f, sqError } = await encoder.encode(x, x.length / spec.dIn);
-            stats.get(id)!.add(f, x, sqError);
-            features.set(id, f);
-          }
-          controller.enqueue({ tokens: batch.tokens, features });
+          controller.enqueue(await encodeActivationBatch(batch, saes, stats));
         },
       },
       new CountQueuingStrategy({ highWaterMark: 1 }),

@@ -30,7 +30,13 @@ export {
   TfjsSaeEncoder,
   type TfjsSaeEncoderOptions,
 } from "./tfjs_encoder.ts";
-export { type HookedSae, realTokenRows, SaeEncodeStream, type SaeEncodeStreamOptions } from "./encode_stream.ts";
+export {
+  encodeActivationBatch,
+  type HookedSae,
+  realTokenRows,
+  SaeEncodeStream,
+  type SaeEncodeStreamOptions,
+} from "./encode_stream.ts";
 export {
   FusedEncodeStream,
   type FusedEncodeStreamOptions,
@@ -39,6 +45,7 @@ export {
   type FusedSaeOptions,
 } from "./fused_encoder.ts";
 export { type RowLayout, toSparseFeatures } from "./csr.ts";
+export { randomSae, type RandomSaeOptions } from "./random_sae.ts";
 export { FeatureStats, type FeatureSummary } from "./feature_stats.ts";
 export { GEMMA_SCOPE_ARRAYS, type GemmaScopeMeta, loadGemmaScopeNpz } from "./gemma_scope_npz.ts";
 export {

@@ -120,12 +120,16 @@ export class ShardWriter {
   /**
    * Drops the records the finished shards already hold, checking that the last one dropped is the record the
    * shards end with: a changed or reordered input must not be resumed into a mixed shard set. Put it before the
-   * expensive stages, so that a resumed run does not recompute what is already written.
+   * expensive stages, so that a resumed run does not recompute what is already written. `startsAt`: how many
+   * records the stream has already left out (several writers fed by one stream resume from the least complete).
    */
-  skipCompleted<T>(idOf: (item: T) => string): TransformStream<T, T> {
+  skipCompleted<T>(idOf: (item: T) => string, { startsAt = 0 }: { startsAt?: number } = {}): TransformStream<T, T> {
     const { completedRecords, lastId } = this;
     const dir = this.options.dir;
-    let seen = 0;
+    if (!(Number.isInteger(startsAt) && startsAt >= 0 && startsAt <= completedRecords)) {
+      throw new RangeError(`${dir}: startsAt must be in [0, ${completedRecords}], got ${startsAt}`);
+    }
+    let seen = startsAt;
     return new TransformStream({
       transform(item, controller) {
         if (++seen > completedRecords) return controller.enqueue(item);
