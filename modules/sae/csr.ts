@@ -66,23 +66,39 @@ export function toSparseFeatures(
     for (let r = 0; r < rows; r++) rowPtr[r + 1] += rowPtr[r];
     return { rows, dSae, rowPtr, indices: out, values: outValues };
   }
-  // Top-k: [..., k]; one graph row per k entries.
+  // Top-k: [..., k]; one graph row per k entries. Each row's active entries go straight into place, insertion-sorted
+  // by feature id (k is small), reading the int64 ids as their low 32-bit words.
   const k = indicesDims[indicesDims.length - 1];
   const graphRows = values.length / k;
-  const ids: number[] = [];
-  const vals: number[] = [];
-  const order = Array.from({ length: k }, (_, i) => i);
+  const low = lowWords(indices);
+  const outIds = new Int32Array(values.length);
+  const outValues = new Float32Array(values.length);
+  let n = 0;
   for (let p = 0; p < graphRows; p++) {
     const row = rowOf(p);
     if (row < 0) continue;
-    const base = p * k;
-    const active = order.filter((i) => values[base + i] > 0);
-    active.sort((a, b) => Number(indices[base + a] - indices[base + b]));
-    for (const i of active) {
-      ids.push(Number(indices[base + i]));
-      vals.push(values[base + i]);
+    const start = n;
+    for (let i = p * k, end = i + k; i < end; i++) {
+      const value = values[i];
+      if (!(value > 0)) continue;
+      const id = low[2 * i];
+      let j = n++;
+      for (; j > start && outIds[j - 1] > id; j--) {
+        outIds[j] = outIds[j - 1];
+        outValues[j] = outValues[j - 1];
+      }
+      outIds[j] = id;
+      outValues[j] = value;
     }
-    rowPtr[row + 1] = ids.length;
+    rowPtr[row + 1] = n;
   }
-  return { rows, dSae, rowPtr, indices: Int32Array.from(ids), values: Float32Array.from(vals) };
+  return { rows, dSae, rowPtr, indices: outIds.slice(0, n), values: outValues.slice(0, n) };
+}
+
+/**
+ * The low 32-bit words of non-negative int64 ids below 2^31 (feature ids, positions), as an Int32Array view: entry
+ * `2 * i` is id `i` on little-endian machines, which every platform ONNX Runtime ships for is.
+ */
+function lowWords(ids: BigInt64Array): Int32Array {
+  return new Int32Array(ids.buffer, ids.byteOffset, ids.length * 2);
 }
