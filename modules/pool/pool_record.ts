@@ -37,6 +37,12 @@ class Scratch {
     this.seen = new Uint8Array(dSae);
     this.touched = new Int32Array(dSae);
   }
+  #top = new Int32Array(0);
+  /** A reusable buffer of at least `n` entry positions (topn-count's per-token selection). */
+  top(n: number): Int32Array {
+    if (this.#top.length < n) this.#top = new Int32Array(n);
+    return this.#top;
+  }
   touch(f: number): void {
     if (!this.seen[f]) {
       this.seen[f] = 1;
@@ -171,10 +177,19 @@ function countTopN(
     }
     return;
   }
-  const order = Array.from({ length: active }, (_, i) => lo + i);
-  order.sort((a, b) => values[b] - values[a] || indices[a] - indices[b]);
+  // The n largest by value, ties to the lower feature id: insertion into a sorted buffer of entry positions (entries
+  // come in ascending id order, so an equal value never displaces an earlier one).
+  const top = scratch.top(n);
+  let size = 0;
+  for (let e = lo; e < hi; e++) {
+    const v = values[e];
+    if (size === n && !(v > values[top[n - 1]])) continue;
+    let j = size < n ? size++ : n - 1;
+    for (; j > 0 && v > values[top[j - 1]]; j--) top[j] = top[j - 1];
+    top[j] = e;
+  }
   for (let i = 0; i < n; i++) {
-    const f = indices[order[i]];
+    const f = indices[top[i]];
     scratch.touch(f);
     scratch.acc[f] += 1;
   }
