@@ -100,7 +100,15 @@ export interface ExtractSummary {
   outputs: { path: string; featureKind: string; records: number; bytes: number }[];
   tfidf?: { vocabulary: number; documents: number };
   /** This run only (a resumed run times what it did). */
-  run: { records: number; tokens: number; seconds: number; recordsPerSecond: number; tokensPerSecond: number };
+  run: {
+    records: number;
+    tokens: number;
+    seconds: number;
+    recordsPerSecond: number;
+    tokensPerSecond: number;
+    /** Largest resident set size of the process seen during the pass (sampled every 100 ms), in MiB. */
+    peakRssMb: number;
+  };
   stageMs: Record<string, number>;
 }
 
@@ -179,6 +187,8 @@ export async function extract(options: ExtractOptions, { configHash, signal }: T
     const times = new StageTimes();
     const started = performance.now();
     let run = { records: 0, tokens: 0 };
+    let peakRss = Deno.memoryUsage().rss;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, Deno.memoryUsage().rss)), 100);
     try {
       if (!alreadyComplete) {
         const stream = await streamRecords({
@@ -199,6 +209,7 @@ export async function extract(options: ExtractOptions, { configHash, signal }: T
         run = stream;
       }
     } finally {
+      clearInterval(sampler);
       writers.forEach((w) => w.release()); // a failure before the stream started leaves them open
     }
     const forward = model.timings;
@@ -235,7 +246,13 @@ export async function extract(options: ExtractOptions, { configHash, signal }: T
         };
       }),
       ...(tfidf ? { tfidf: { vocabulary: tfidf.vocabulary.length, documents: tfidf.documents } } : {}),
-      run: { ...run, seconds, recordsPerSecond: run.records / seconds, tokensPerSecond: run.tokens / seconds },
+      run: {
+        ...run,
+        seconds,
+        recordsPerSecond: run.records / seconds,
+        tokensPerSecond: run.tokens / seconds,
+        peakRssMb: Math.max(peakRss, Deno.memoryUsage().rss) / 2 ** 20,
+      },
       stageMs: times.toJSON(),
     };
     if (!alreadyComplete) {
@@ -548,7 +565,8 @@ export const extractTask: TaskDefinition<ExtractOptions> = {
     );
     console.log(
       `this run: ${run.records} records, ${run.tokens} tokens in ${run.seconds.toFixed(1)} s ` +
-        `(${run.recordsPerSecond.toFixed(1)} records/s, ${Math.round(run.tokensPerSecond)} tokens/s)`,
+        `(${run.recordsPerSecond.toFixed(1)} records/s, ${Math.round(run.tokensPerSecond)} tokens/s, ` +
+        `peak RSS ${Math.round(run.peakRssMb)} MiB)`,
     );
     console.log(`busy time per stage (stages overlap): ${shares}`);
     for (const sae of summary.saes) {
