@@ -133,5 +133,11 @@ export function parsePoolSpec(text: string): ValidPoolSpec {
   if (value !== undefined && !Number.isInteger(value)) fail(`"${parameter}" is not an integer`);
   const size = strategy === "topn-count" ? { n: value } : strategy.endsWith("-k") ? { k: value } : {};
   if (value !== undefined && !("n" in size || "k" in size)) fail(`${strategy} takes no parameter`);
-  return validatePoolSpec({ strategy: strategy as PoolStrategy, ...size, ...MASKS[mask as keyof typeof MASKS] });
+  try {
+    return validatePoolSpec({ strategy: strategy as PoolStrategy, ...size, ...MASKS[mask as keyof typeof MASKS] });
+  } catch (error) {
+    // validatePoolSpec names the spec, not the text the user typed: say which one it was
+    if (error instanceof ConfigError) throw new ConfigError(`pool ${JSON.stringify(text)}: ${error.message}`);
+    throw error;
+  }
 }
