@@ -9,40 +9,20 @@ import { ForwardStream, loadDecoder } from "@saeflow/forward";
 import { openTextDataset } from "@saeflow/io";
 import { type PooledBatch, pooledColumn, PoolStream } from "@saeflow/pool";
 import { type Binarized, BinarizeStream } from "@saeflow/binarize";
-import { SaeEncoder, SaeEncodeStream, type SaeSpec } from "@saeflow/sae";
+import { randomSae, SaeEncoder, SaeEncodeStream } from "@saeflow/sae";
 import { loadLlama2cTokenizer, TokenizeStream } from "@saeflow/tokenize";
 import { sharedData, sharedModel } from "../helpers.ts";
-import { mulberry32 } from "../random.ts";
 
 const HOOK = "blocks.2.hook_resid_post";
 const SUM = "sum[mask=no-bos]";
 type Column = ReturnType<typeof pooledColumn>;
 
-function randomSae(seed: number): SaeSpec {
-  const random = mulberry32(seed);
-  const fill = (n: number, scale: number) => Float32Array.from({ length: n }, () => (random() - 0.5) * scale);
-  return {
-    id: "random",
-    source: "test",
-    architecture: "jumprelu",
-    dIn: 64,
-    dSae: 256,
-    applyBDecToInput: false,
-    normalization: { kind: "none" },
-    weights: {
-      W_enc: { shape: [64, 256], data: fill(64 * 256, 0.5) },
-      b_enc: { shape: [256], data: new Float32Array(256) },
-      threshold: { shape: [256], data: new Float32Array(256).fill(0.4) },
-      b_dec: { shape: [64], data: new Float32Array(64) },
-    },
-  };
-}
 
 /** Record id -> its active feature ids under `x > 1` on sum pooling, and the pooled sums themselves. */
 async function indexSets(records: TextRecord[], batchSize: number) {
   const tokenizer = await loadLlama2cTokenizer(sharedModel("stories260K/tok512.bin"));
   const model = await loadDecoder(sharedModel("stories260K/stories260K.bin"), { hooks: [HOOK] });
-  const encoder = await SaeEncoder.create(randomSae(5));
+  const encoder = await SaeEncoder.create(randomSae({ dIn: 64, dSae: 256, seed: 5 }));
   const sets = new Map<string, number[]>();
   const sums = new Map<string, Map<number, number>>();
   try {
