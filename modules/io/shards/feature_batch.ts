@@ -5,6 +5,7 @@
  */
 import {
   type DataType,
+  field,
   fixedSizeList,
   float32,
   int32,
@@ -16,6 +17,9 @@ import {
 import { type RecordBatch, Table } from "parquet-wasm";
 import { DataError } from "@saeflow/core";
 import type { FeatureRow, ShardLayout } from "./feature_row.ts";
+
+/** The name of a list's item field: the Parquet spec's LIST element name (flechette's default is empty). */
+const LIST_ELEMENT = "element";
 
 /** Checks a row against the layout, naming the record and what was expected. */
 export function validateRow(row: FeatureRow, layout: ShardLayout, where: string): void {
@@ -56,11 +60,11 @@ export function toRecordBatch(rows: FeatureRow[], layout: ShardLayout): RecordBa
   const types: Record<string, DataType> = { id: utf8(), label: utf8(), split: utf8() };
   if (layout.sparse) {
     data.feat_idx = rows.map((r) => r.featIdx);
-    types.feat_idx = list(int32());
+    types.feat_idx = list(field(LIST_ELEMENT, int32(), false));
   }
   if (layout.sparse === "values") {
     data.feat_val = rows.map((r) => r.featVal);
-    types.feat_val = list(float32());
+    types.feat_val = list(field(LIST_ELEMENT, float32(), false));
   }
   if (layout.denseDim !== undefined) {
     data.dense = rows.map((r) => r.dense);
