@@ -17,7 +17,6 @@ const HOOK = "blocks.2.hook_resid_post";
 const SUM = "sum[mask=no-bos]";
 type Column = ReturnType<typeof pooledColumn>;
 
-
 /** Record id -> its active feature ids under `x > 1` on sum pooling, and the pooled sums themselves. */
 async function indexSets(records: TextRecord[], batchSize: number) {
   const tokenizer = await loadLlama2cTokenizer(sharedModel("stories260K/tok512.bin"));
