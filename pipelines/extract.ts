@@ -389,6 +389,7 @@ async function openWriters(
         name: spec.name,
         description: spec.description,
         labelNames: opened.labelNames,
+        labelMap: spec.labels,
         sources: opened.opened,
       });
       writer.annotate("datasetFingerprint", fingerprint);

@@ -93,9 +93,15 @@ Deno.test("extract: every row is what the stages give on that record alone; one 
     assert.deepEqual(t.array("id"), text.map((r) => r.id), `${path}: input order`);
     assert.deepEqual(t.array("split"), text.map((r) => r.split), `${path}: split`);
   }
+  const manifest = (await openShardSet(`${out.path}/sae/l1.random-256-k32-s0/sum.no-bos/gt-1`)).manifest;
+  assert.equal(manifest.configHash, summary.configHash);
+  assert.equal(manifest.records, 60);
+  assert.deepEqual((manifest.extra.split as { seed: number }).seed, 42);
+  assert.match(String(manifest.extra.datasetFingerprint), /^[0-9a-f]{64}$/);
   const classCounts: Record<string, Record<string, number>> = {};
   for (const { split, label } of text) (classCounts[split] ??= {})[label] = (classCounts[split][label] ?? 0) + 1;
   assert.deepEqual(summary.dataset.classCounts, classCounts);
+  assert.deepEqual(manifest.classCounts, classCounts);
   assert.deepEqual(Object.values(classCounts.test), [6, 6], "20% of each class in test");
 
   // By hand, record by record: tokenize alone, forward alone, encode, pool, threshold.
