@@ -1,8 +1,12 @@
 /**
- * `@saeflow/transfer`: train on one dataset or language, evaluate on another, as a matrix.
+ * `@saeflow/transfer`: train on one dataset, language or model, evaluate on another, as a matrix with the
+ * in-domain vs transfer gap. The probe and the metric are parameters, so any probe of `@saeflow/probe` fits.
  *
- * Not built yet: this member exists so that the shape of the pipeline is visible. It exports nothing
- * until its issue ("5 of 7 — probe + metrics + transfer basics") lands; importing a name from it fails at type-check time rather than at run time.
+ * @example
+ * ```ts
+ * import { transferMatrix } from "@saeflow/transfer";
+ * const { scores, gap } = await transferMatrix(domains, { fit, score });
+ * ```
  * @module
  */
-export {};
+export { type TransferDomain, transferMatrix, type TransferProbe, type TransferResult } from "./transfer_matrix.ts";
