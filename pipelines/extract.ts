@@ -92,6 +92,8 @@ export interface ExtractSummary {
     records: number;
     labelNames?: string[];
     classCounts: Record<string, Record<string, number>>;
+    /** One line about records skipped as bad (`--skip-bad` or the registry's `onBad: skip`), empty when none. */
+    skipped: string;
   };
   split: { seed: number; fractions: { train: number; validation: number; test: number }; presets: "keep" | "reassign" };
   hooks: string[];
@@ -224,6 +226,7 @@ export async function extract(options: ExtractOptions, { configHash, signal }: T
         records: splits.size,
         labelNames: opened.labelNames,
         classCounts: writers[0].manifest(true).classCounts,
+        skipped: opened.bad.summary(),
       },
       split: { ...splitOptions, fractions: { ...fractions } },
       hooks,

@@ -21,3 +21,4 @@ export { HfTokenizer, type HfTokenizerOptions, loadHfTokenizer } from "./hf_toke
 export { Llama2cTokenizer, type Llama2cTokenizerOptions, loadLlama2cTokenizer } from "./llama2c_tokenizer.ts";
 export { padBatch, type PadBatchOptions } from "./pad_batch.ts";
 export { type TokenizeOptions, TokenizeStream } from "./tokenize_stream.ts";
+export { BYTE_TOKENIZER_SPECIALS, BYTE_TOKENIZER_VOCAB_SIZE, byteTokenizerFiles } from "./byte_tokenizer_files.ts";
