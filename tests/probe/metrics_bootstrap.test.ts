@@ -97,15 +97,18 @@ Deno.test("plain resampling can lose a rare class (ROC-AUC undefined there, coun
   });
 });
 
-Deno.test("cost: 1,000 resamples of 10,000 rows, 10 classes, accuracy + macro-F1 + one-vs-rest ROC-AUC", () => {
+Deno.test("1,000 resamples of 10,000 rows, 10 classes: every metric's estimate is the full-data value", () => {
   const { yTrue, yPred, scores } = fixture(4, 10_000, 10, 0.6);
   const metrics = { accuracy: accuracyMetric, macroF1: f1Metric(), rocAuc: rocAucMetric(scores) };
-  const started = performance.now();
   const ci = bootstrapCI(yTrue, yPred, 10, metrics, { seed: 42 });
-  const ms = performance.now() - started;
+  // The cost of this case is measured in bench/metrics.bench.ts (a wall-clock bound here failed under coverage).
   assert.equal(ci.rocAuc.estimate, rocAuc(yTrue, scores, 10).value);
-  // Measured ~1 s on a laptop-class core; the bound only catches an accidental O(n * samples) or per-sample sort.
-  assert.ok(ms < 15_000, `${ms.toFixed(0)} ms`);
+  const report = classificationReport(yTrue, yPred, 10);
+  assert.equal(ci.accuracy.estimate, report.accuracy);
+  assert.equal(ci.macroF1.estimate, report.macroF1);
+  for (const name of ["accuracy", "macroF1", "rocAuc"] as const) {
+    assert.ok(ci[name].lo! <= ci[name].estimate! && ci[name].estimate! <= ci[name].hi!, name);
+  }
 });
 
 Deno.test("bad options throw ConfigError; bad labels as the report", () => {
