@@ -142,7 +142,9 @@ async function domainTransfer(
     const rows = new Map<string, number[]>();
     m.ids.forEach((id, i) => {
       const domain = id.includes(":") ? id.slice(0, id.indexOf(":")) : "";
-      rows.set(domain, [...(rows.get(domain) ?? []), i]);
+      let list = rows.get(domain);
+      if (!list) rows.set(domain, list = []);
+      list.push(i);
     });
     return new Map([...rows].map(([d, r]) => [d, subset(m, Int32Array.from(r))]));
   };
