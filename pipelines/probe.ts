@@ -240,7 +240,7 @@ export function printTable(results: readonly ProbeResult[]): void {
     "macro-F1 [95% CI]": f(r.macroF1),
     accuracy: r.accuracy.value.toFixed(3),
     "ROC-AUC": r.rocAuc ? r.rocAuc.value.toFixed(3) : "–",
-  }))).orderby(aq.desc("macro-F1 [95% CI]")).print({ limit: results.length });
+  }))).orderby(aq.desc("macro-F1 [95% CI]")).print(results.length); // a number: arquero ignores an options object's limit
 }
 
 if (import.meta.main) await runTask(probeTask);
