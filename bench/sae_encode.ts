@@ -17,7 +17,8 @@ import { SafetensorsFile, writeSafetensors } from "@saeflow/io";
 import { SaeEncoder } from "../modules/sae/sae_encoder.ts";
 import type { SaeSpec, SaeTensor } from "../modules/sae/sae_spec.ts";
 import type { SparseFeatures } from "../modules/sae/sparse_features.ts";
-import { type TfjsBackend, TfjsSaeEncoder } from "../modules/sae/tfjs_encoder.ts";
+import { TfjsSaeEncoder } from "../modules/sae/tfjs_encoder.ts";
+import type { TfjsBackend } from "../modules/sae/tfjs_backend.ts";
 import { format, saveResults } from "./lib.ts";
 
 const D_IN = 2304;

@@ -23,13 +23,8 @@ export {
   type Extraction,
 } from "./encoder_graph.ts";
 export { type EncodeResult, type FeatureEncoder, SaeEncoder, type SaeEncoderOptions } from "./sae_encoder.ts";
-export {
-  startTfjsBackend,
-  TFJS_BACKENDS,
-  type TfjsBackend,
-  TfjsSaeEncoder,
-  type TfjsSaeEncoderOptions,
-} from "./tfjs_encoder.ts";
+export { startTfjsBackend, TFJS_BACKENDS, type TfjsBackend } from "./tfjs_backend.ts";
+export { TfjsSaeEncoder, type TfjsSaeEncoderOptions } from "./tfjs_encoder.ts";
 export {
   encodeActivationBatch,
   type HookedSae,

@@ -8,9 +8,8 @@
  * Weights stored on disk (safetensors entries, npz members: F32, BF16 or F16) are read block by block with positioned
  * reads, so JS holds at most one block of W_enc while the backend holds the whole of it.
  *
- * Under Deno: `wasm` runs single-threaded with SIMD (the threaded build starts its workers from a Blob URL, which
- * Deno's `worker_threads` refuses); `webgpu` uses Deno's `navigator.gpu` (a software Vulkan adapter works, slowly).
- * tfjs has one active backend per process: an encoder switches to its own before each call.
+ * The backend is started by {@link startTfjsBackend}. tfjs has one active backend per process: an encoder switches
+ * to its own before each call.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -19,10 +18,7 @@ import { bfloat16ToFloat32Array, DTYPE_BYTES, float16ToFloat32Array } from "@sae
 import type { EncodeResult, FeatureEncoder } from "./sae_encoder.ts";
 import type { SaeSpec, SaeTensor } from "./sae_spec.ts";
 import type { SparseFeatures } from "./sparse_features.ts";
-
-/** The tfjs backends the encoder can run on. */
-export const TFJS_BACKENDS = ["wasm", "webgpu", "cpu"] as const;
-export type TfjsBackend = typeof TFJS_BACKENDS[number];
+import { startTfjsBackend, type TfjsBackend } from "./tfjs_backend.ts";
 
 /** Options for {@link TfjsSaeEncoder.create}. */
 export interface TfjsSaeEncoderOptions {
@@ -40,78 +36,6 @@ const DEFAULT_BLOCK_BYTES = 128 * 2 ** 20;
 const WASM_HEAP_BYTES = 4 * 2 ** 30;
 /** Room left in the wasm heap for inputs, one block of outputs and tfjs's own state. */
 const WASM_HEAP_RESERVE = 512 * 2 ** 20;
-
-const started = new Map<TfjsBackend, Promise<{ maxBindingBytes: number }>>();
-
-/**
- * Starts (once per process) and activates a tfjs backend; a ConfigError says why when it cannot start.
- * Returns the largest buffer the backend can bind (Infinity where it has no such limit).
- */
-export async function startTfjsBackend(backend: TfjsBackend): Promise<{ maxBindingBytes: number }> {
-  if (!TFJS_BACKENDS.includes(backend)) {
-    throw new ConfigError(`unknown tfjs backend "${backend}"; expected one of ${TFJS_BACKENDS.join(", ")}`);
-  }
-  let start = started.get(backend);
-  if (!start) {
-    start = initialize(backend);
-    started.set(backend, start);
-    start.catch(() => started.delete(backend));
-  }
-  const info = await start;
-  if (tf.getBackend() !== backend && !(await tf.setBackend(backend))) {
-    throw new ConfigError(`tfjs backend "${backend}" started once but cannot be activated again`);
-  }
-  return info;
-}
-
-async function initialize(backend: TfjsBackend): Promise<{ maxBindingBytes: number }> {
-  let maxBindingBytes = Infinity;
-  if (backend === "wasm") {
-    const wasm = await import("@tensorflow/tfjs-backend-wasm");
-    // The .wasm binaries sit beside the package's entry point. The node build finds them by itself under Deno too;
-    // naming the folder keeps that true when the entry point is loaded from elsewhere.
-    if (!tf.findBackend("wasm")) {
-      const entry = import.meta.resolve("@tensorflow/tfjs-backend-wasm");
-      try {
-        wasm.setWasmPaths(new URL("./", entry).href);
-      } catch {
-        // Already initialized by someone else in this process: their paths work.
-      }
-    }
-  } else if (backend === "webgpu") {
-    const gpu = (navigator as { gpu?: GPU }).gpu;
-    if (!gpu) {
-      throw new ConfigError(`tfjs backend "webgpu": this runtime has no navigator.gpu (WebGPU is not available)`);
-    }
-    let adapter: GPUAdapter | null;
-    try {
-      adapter = await gpu.requestAdapter();
-    } catch (error) {
-      throw new ConfigError(`tfjs backend "webgpu": requesting a WebGPU adapter failed: ${error}`, { cause: error });
-    }
-    if (!adapter) {
-      throw new ConfigError(
-        `tfjs backend "webgpu": navigator.gpu found no adapter (no GPU or Vulkan/Metal/D3D12 driver; on Linux ` +
-          `without a GPU, mesa's software Vulkan driver provides one)`,
-      );
-    }
-    maxBindingBytes = adapter.limits.maxStorageBufferBindingSize;
-    await import("@tensorflow/tfjs-backend-webgpu");
-  }
-  let ok: boolean;
-  try {
-    ok = await tf.setBackend(backend);
-  } catch (error) {
-    throw new ConfigError(`tfjs backend "${backend}" failed to start: ${error}`, { cause: error });
-  }
-  if (!ok) {
-    throw new ConfigError(
-      `tfjs backend "${backend}" failed to start (tfjs logged why above)` +
-        (backend === "wasm" ? `; its .wasm files belong in node_modules/@tensorflow/tfjs-backend-wasm/dist/` : ""),
-    );
-  }
-  return { maxBindingBytes };
-}
 
 /** One block of features: W_enc's columns `[start, start + width)` and their biases. */
 interface FeatureBlock {

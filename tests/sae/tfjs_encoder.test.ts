@@ -18,7 +18,8 @@ import {
 import { SaeEncoder } from "../../modules/sae/sae_encoder.ts";
 import type { SaeInputNormalization, SaeSpec, SaeTensor } from "../../modules/sae/sae_spec.ts";
 import type { SparseFeatures } from "../../modules/sae/sparse_features.ts";
-import { type TfjsBackend, TfjsSaeEncoder } from "../../modules/sae/tfjs_encoder.ts";
+import { TfjsSaeEncoder } from "../../modules/sae/tfjs_encoder.ts";
+import type { TfjsBackend } from "../../modules/sae/tfjs_backend.ts";
 import { tempDir } from "../helpers.ts";
 
 const MARGIN = 2e-3;
