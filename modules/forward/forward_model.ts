@@ -57,6 +57,8 @@ export interface ForwardOptions {
   exposeHooks?: boolean;
   /** Extra nodes reading the hook values inside the graph; their outputs come back in `ActivationBatch.extra`. */
   extend?: DecoderGraphOptions["extend"];
+  /** Hook values replaced inside the graph (see {@link DecoderGraphOptions.splice}); built graphs only. */
+  splice?: DecoderGraphOptions["splice"];
 }
 
 /** Where a session's time went, summed over its batches (for progress lines and benchmarks). */
@@ -137,6 +139,7 @@ export class DecoderSession implements ForwardModel {
       logits: options.logits,
       exposeHooks: options.exposeHooks,
       extend: options.extend,
+      splice: options.splice,
       dtype,
       executionProvider,
       attention: options.attention,

@@ -58,7 +58,7 @@ async function downloadCheckpoint(
 export async function loadDecoder(source: string, options: LoadDecoderOptions): Promise<ForwardModel> {
   const stat = await statIfExists(source);
   if (stat?.isFile && source.endsWith(".onnx")) {
-    for (const key of ["dtype", "attention", "extend", "exposeHooks"] as const) {
+    for (const key of ["dtype", "attention", "extend", "splice", "exposeHooks"] as const) {
       if (options[key] !== undefined) {
         throw new ConfigError(
           `${key} applies to graphs saeflow builds; ${source} is an exported model: leave ${key} out`,

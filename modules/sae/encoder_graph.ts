@@ -30,6 +30,8 @@ export interface EncoderOutputs {
   values: string;
   /** `[...rows]`: each row's squared reconstruction error, in input space, when asked for. */
   sqError?: string;
+  /** `[..., dIn]`: the reconstruction itself, in input space (not a graph output), when asked for. */
+  reconstructed?: string;
 }
 
 /** Options for {@link addEncoder} and {@link buildEncoderGraph}. */
@@ -38,6 +40,9 @@ export interface EncoderGraphOptions {
   reconstruction?: boolean;
   /** Prefix of the encoder's initializer and output names, so several encoders can share one graph. */
   prefix?: string;
+  /** Make the features (and squared errors) graph outputs (default true); false when only the reconstruction is
+   * used inside the graph. */
+  outputs?: boolean;
 }
 
 /**
@@ -51,14 +56,15 @@ export function addEncoder(
   x: string,
   options: EncoderGraphOptions = {},
 ): EncoderOutputs {
-  const { reconstruction = false, prefix = "" } = options;
+  const { reconstruction = false, prefix = "", outputs: asOutputs = true } = options;
   const { dIn, dSae, weights } = spec;
   const tensor = (name: string, t: SaeTensor | undefined, shape: number[]): string => {
     if (!t) throw new ConfigError(`${spec.source}: SAE has no ${name}; the ${spec.architecture} encoder needs it`);
     const named = `${prefix}${name}`;
     return "data" in t ? g.initializer(named, t.data, shape) : storedInitializer(g, named, t.stored, shape);
   };
-  const out = (value: string, type: OnnxTypeCode, name: string) => g.output(value, type, undefined, `${prefix}${name}`);
+  const out = (value: string, type: OnnxTypeCode, name: string) =>
+    asOutputs ? g.output(value, type, undefined, `${prefix}${name}`) : value;
   const { normalized, denormalize } = normalization(g, spec, x);
   const bDec = tensor("b_dec", weights.b_dec, [dIn]);
   const centered = spec.applyBDecToInput ? g.node("Sub", [normalized, bDec]) : normalized;
@@ -113,7 +119,8 @@ export function addEncoder(
 
   if (reconstruction) {
     const decoded = g.node("Add", [g.node("MatMul", [dense!, tensor("W_dec", weights.W_dec, [dSae, dIn])]), bDec]);
-    const error = g.node("Sub", [x, denormalize(decoded)]);
+    outputs.reconstructed = denormalize(decoded);
+    const error = g.node("Sub", [x, outputs.reconstructed]);
     const squared = g.node("ReduceSum", [g.node("Mul", [error, error]), g.ints([-1])], { keepdims: { i: 0 } });
     outputs.sqError = out(squared, OnnxType.float, "sq_error");
   }

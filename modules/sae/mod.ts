@@ -60,3 +60,4 @@ export { loadSaeLens, type LoadSaeLensOptions, SAELENS_WEIGHTS_FILE } from "./sa
 export { loadSparsify, type LoadSparsifyOptions, SPARSIFY_WEIGHTS_FILE } from "./sparsify.ts";
 export { readZipDirectory, type ZipDirectory, type ZipEntry } from "./zip_directory.ts";
 export { type NpyHeader, parseNpyHeader } from "./npy.ts";
+export { nextTokenLoss, type SplicedLoss, splicedLoss } from "./spliced_loss.ts";

@@ -32,6 +32,13 @@ export interface DecoderGraphOptions {
    */
   extend?: (g: GraphBuilder, hooks: ReadonlyMap<string, string>, dModel: number) => string[];
   /**
+   * Replaces hook values inside the graph, by hook name (each must be one of `hooks`): given the hook's value
+   * `[batch, sequence, hidden]`, returns the value that flows on in its place — an SAE's reconstruction spliced into
+   * the residual stream, say, to measure the next-token loss the model keeps with it. Hooks and `extend` see the
+   * replaced value.
+   */
+  splice?: ReadonlyMap<string, (g: GraphBuilder, value: string, dModel: number) => string>;
+  /**
    * Precision of the weights and their matrix products (default fp32). With fp16, weights are stored as float16 and
    * each projection runs in float16, while the residual stream, norms, softmax and outputs stay float32: the residual
    * stream of Gemma 2 overflows float16, which is why Hugging Face warns against fp16 for it.
@@ -146,11 +153,20 @@ export async function buildDecoderGraph(
   const outputs: string[] = [];
   const hookOutputs = new Map(hooks.map((h) => [`${h.layer}.${h.point}`, h.name]));
   const hookValues = new Map<string, string>();
-  const expose = (layer: number, point: string, value: string) => {
+  for (const name of options.splice?.keys() ?? []) {
+    if (!hooks.some((h) => h.name === name)) {
+      throw new ConfigError(`decoder graph: spliced hook "${name}" is not hooked`);
+    }
+  }
+  /** Makes a hooked value an output (and replaces it first when it is spliced); returns the value that flows on. */
+  const expose = (layer: number, point: string, value: string): string => {
     const name = hookOutputs.get(`${layer}.${point}`);
-    if (name === undefined) return;
-    hookValues.set(name, value);
-    if (options.exposeHooks !== false) outputs.push(g.output(value, OnnxType.float, ACTIVATION_DIMS(D), name));
+    if (name === undefined) return value;
+    const replace = options.splice?.get(name);
+    const flowing = replace ? replace(g, value, D) : value;
+    hookValues.set(name, flowing);
+    if (options.exposeHooks !== false) outputs.push(g.output(flowing, OnnxType.float, ACTIVATION_DIMS(D), name));
+    return flowing;
   };
 
   const shared = g.scope("model", () => attentionShared(g, config, kernel, ids, attentionMask));
@@ -165,22 +181,19 @@ export async function buildDecoderGraph(
     const w = await layerWeights(layer);
     // One scope per layer, no deeper: value names carry their scope and take most of a small model's bytes.
     x = g.scope(`model/layers.${layer}`, () => {
-      expose(layer, "resid_pre", x);
-      const h = norm(x, w.inputNorm);
+      const input = expose(layer, "resid_pre", x);
+      const h = norm(input, w.inputNorm);
       const [q, k, v] = [w.q, w.k, w.v].map((proj) => matmulTransposed(h, proj));
       let attn = matmulTransposed(attention(g, config, shared, layer, q, k, v), w.o);
       if (w.postAttnNorm) attn = norm(attn, w.postAttnNorm);
-      expose(layer, "attn_out", attn);
-      const mid = g.node("Add", [x, attn]);
-      expose(layer, "resid_mid", mid);
+      attn = expose(layer, "attn_out", attn);
+      const mid = expose(layer, "resid_mid", g.node("Add", [input, attn]));
       const h2 = norm(mid, w.preMlpNorm);
       const gated = g.node("Mul", [activation(g, config, matmulTransposed(h2, w.gate)), matmulTransposed(h2, w.up)]);
       let mlp = matmulTransposed(gated, w.down);
       if (w.postMlpNorm) mlp = norm(mlp, w.postMlpNorm);
-      expose(layer, "mlp_out", mlp);
-      const post = g.node("Add", [mid, mlp]);
-      expose(layer, "resid_post", post);
-      return post;
+      mlp = expose(layer, "mlp_out", mlp);
+      return expose(layer, "resid_post", g.node("Add", [mid, mlp]));
     });
   }
 
