@@ -61,3 +61,30 @@ export { loadSparsify, type LoadSparsifyOptions, SPARSIFY_WEIGHTS_FILE } from ".
 export { readZipDirectory, type ZipDirectory, type ZipEntry } from "./zip_directory.ts";
 export { type NpyHeader, parseNpyHeader } from "./npy.ts";
 export { nextTokenLoss, type SplicedLoss, splicedLoss } from "./spliced_loss.ts";
+export { saveSaeLens, type SaveSaeLensOptions } from "./saelens_writer.ts";
+export {
+  activationRows,
+  type ActivationRowsOptions,
+  ActivationRowsStream,
+  type RowBlock,
+} from "./training/activation_rows.ts";
+export { type ShuffleBatchOptions, ShuffleBatchStream } from "./training/shuffle_buffer.ts";
+export {
+  type ActivationCache,
+  type ActivationCacheManifest,
+  ActivationCacheWriter,
+  type ActivationCacheWriterOptions,
+  readActivationCache,
+} from "./training/activation_cache.ts";
+export {
+  B_DEC_INITS,
+  type BDecInit,
+  TRAINABLE_ARCHITECTURES,
+  type TrainableArchitecture,
+} from "./training/sae_params.ts";
+export { resolveTrainingConfig, type SaeTrainingConfig, type TrainingConfigInput } from "./training/training_config.ts";
+export { SaeTrainer, type StepMetrics } from "./training/sae_trainer.ts";
+export { geometricMedian } from "./training/geometric_median.ts";
+export { heaviside, jumpRelu, jumpReluLoss, type JumpReluLossOptions } from "./training/jumprelu_loss.ts";
+export { topkLoss, type TopkLossOptions } from "./training/topk_loss.ts";
+export type { LossContext, LossTerms } from "./training/sae_loss.ts";
