@@ -1,6 +1,6 @@
 /**
  * Diagnostics of an SAE over a stream: mean L0 (active features per token), fraction of variance unexplained by its
- * reconstruction, and the features that never fired.
+ * reconstruction, the features that never fired and those that fire on more than a tenth of tokens (dense).
  * @module
  */
 import type { SparseFeatures } from "./sparse_features.ts";
@@ -15,7 +15,13 @@ export interface FeatureSummary {
   /** Features that never fired. */
   deadFeatures: number;
   deadFraction: number;
+  /** Features active on more than {@link DENSE_ABOVE} of the tokens. */
+  denseFeatures: number;
+  denseFraction: number;
 }
+
+/** A feature firing on more than this fraction of tokens is dense (SAEBench's and Gao et al.'s cut). */
+export const DENSE_ABOVE = 0.1;
 
 /** Accumulates diagnostics batch by batch in O(dSae + dIn) memory, whatever the stream's length. */
 export class FeatureStats {
@@ -25,12 +31,13 @@ export class FeatureStats {
   #measuredError = false;
   /** Some batch came without inputs: the FVU cannot be computed. */
   #unmeasured = false;
-  readonly #fired: Uint8Array;
+  /** Tokens each feature fired on. */
+  readonly #fired: Float64Array;
   readonly #sum: Float64Array;
   readonly #sumSquares: Float64Array;
 
   constructor(readonly dSae: number, readonly dIn: number) {
-    this.#fired = new Uint8Array(dSae);
+    this.#fired = new Float64Array(dSae);
     this.#sum = new Float64Array(dIn);
     this.#sumSquares = new Float64Array(dIn);
   }
@@ -42,7 +49,7 @@ export class FeatureStats {
   add(features: SparseFeatures, x?: Float32Array, sqError?: Float32Array): void {
     this.#tokens += features.rows;
     this.#active += features.indices.length;
-    for (const i of features.indices) this.#fired[i] = 1;
+    for (const i of features.indices) this.#fired[i]++;
     if (!x) {
       this.#unmeasured = true;
       return;
@@ -65,13 +72,16 @@ export class FeatureStats {
     const n = this.#tokens;
     let variance = 0;
     for (let d = 0; d < this.dIn; d++) variance += this.#sumSquares[d] - (this.#sum[d] * this.#sum[d]) / n;
-    const dead = this.#fired.length - this.#fired.reduce((a, b) => a + b, 0);
+    const dead = this.#fired.filter((count) => count === 0).length;
+    const dense = this.#fired.filter((count) => count > DENSE_ABOVE * n).length;
     return {
       tokens: n,
       meanL0: n === 0 ? 0 : this.#active / n,
       ...(this.#measuredError && !this.#unmeasured && n > 0 ? { fvu: this.#squaredError / variance } : {}),
       deadFeatures: dead,
       deadFraction: dead / this.dSae,
+      denseFeatures: dense,
+      denseFraction: dense / this.dSae,
     };
   }
 }

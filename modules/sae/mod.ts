@@ -41,7 +41,7 @@ export {
 } from "./fused_encoder.ts";
 export { type RowLayout, toSparseFeatures } from "./csr.ts";
 export { randomSae, type RandomSaeOptions } from "./random_sae.ts";
-export { FeatureStats, type FeatureSummary } from "./feature_stats.ts";
+export { DENSE_ABOVE, FeatureStats, type FeatureSummary } from "./feature_stats.ts";
 export { GEMMA_SCOPE_ARRAYS, type GemmaScopeMeta, loadGemmaScopeNpz } from "./gemma_scope_npz.ts";
 export {
   downloadGemmaScopeSae,
@@ -88,3 +88,5 @@ export { geometricMedian } from "./training/geometric_median.ts";
 export { heaviside, jumpRelu, jumpReluLoss, type JumpReluLossOptions } from "./training/jumprelu_loss.ts";
 export { topkLoss, type TopkLossOptions } from "./training/topk_loss.ts";
 export type { LossContext, LossTerms } from "./training/sae_loss.ts";
+export { trainSae, type TrainSaeOptions, type TrainSaeResult } from "./training/train_loop.ts";
+export { evaluateSae } from "./evaluate_sae.ts";

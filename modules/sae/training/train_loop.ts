@@ -1,0 +1,85 @@
+/**
+ * The training loop around {@link SaeTrainer}: batches in, a step each, checkpoints every so often, and an exact
+ * resume. A resumed run replays its batch source from the start and skips the batches the checkpoint already
+ * trained on, so the shuffle buffer draws the same rows and the result is bit-identical to a run never stopped (the
+ * replay costs the source's time, not training time).
+ * @module
+ */
+import { ConfigError, DataError } from "@saeflow/core";
+import { statIfExists } from "@saeflow/io";
+import { SaeTrainer, type StepMetrics } from "./sae_trainer.ts";
+import type { SaeTrainingConfig } from "./training_config.ts";
+
+/** Options of {@link trainSae}. */
+export interface TrainSaeOptions {
+  config: SaeTrainingConfig;
+  /** Training batches (`[batchSize, dIn]`), from the start of the run; enough for `config.totalSteps`. */
+  batches: AsyncIterable<Float32Array> | Iterable<Float32Array>;
+  /** Where to keep the checkpoint, and how often (in steps) to write it; it is also written at the end. */
+  checkpoint?: { path: string; every: number };
+  /** Called after every step. */
+  onStep?: (metrics: StepMetrics, trainer: SaeTrainer) => void;
+  /** Stops between steps; the checkpoint is written first, so the same call resumes. */
+  signal?: AbortSignal;
+}
+
+/** What {@link trainSae} did. */
+export interface TrainSaeResult {
+  trainer: SaeTrainer;
+  /** Steps restored from the checkpoint (0 for a fresh run). */
+  resumedAt: number;
+  /** Steps taken by this call, and the time they took (batch source included). */
+  steps: number;
+  seconds: number;
+}
+
+/**
+ * Trains to `config.totalSteps` (resuming from `checkpoint.path` when it exists). The caller disposes the returned
+ * trainer. A source that runs dry first is a DataError saying how many batches it gave.
+ *
+ * @example
+ * ```ts
+ * const { trainer } = await trainSae({ config, batches, checkpoint: { path: "out/checkpoint.safetensors", every: 500 } });
+ * await saveSaeLens("out/sae", trainer.toSpec({ id: "my-sae", hookName: "blocks.2.hook_resid_post" }));
+ * ```
+ */
+export async function trainSae({ config, batches, checkpoint, onStep, signal }: TrainSaeOptions): Promise<TrainSaeResult> {
+  if (checkpoint && !(Number.isInteger(checkpoint.every) && checkpoint.every > 0)) {
+    throw new ConfigError(`checkpoint every ${checkpoint.every} steps: expected a positive integer`);
+  }
+  let trainer = checkpoint && (await statIfExists(checkpoint.path))?.isFile
+    ? await SaeTrainer.resume(checkpoint.path, config)
+    : undefined;
+  const resumedAt = trainer?.steps ?? 0;
+  const started = performance.now();
+  if (trainer && trainer.steps >= config.totalSteps) return { trainer, resumedAt, steps: 0, seconds: 0 };
+  let seen = 0;
+  try {
+    for await (const batch of batches) {
+      seen++;
+      if (seen <= resumedAt) continue;
+      trainer ??= SaeTrainer.create(config, batch);
+      if (trainer.steps >= config.totalSteps) break;
+      if (signal?.aborted) {
+        if (checkpoint) await trainer.saveCheckpoint(checkpoint.path);
+        signal.throwIfAborted();
+      }
+      const metrics = trainer.step(batch);
+      onStep?.(metrics, trainer);
+      if (checkpoint && trainer.steps % checkpoint.every === 0) await trainer.saveCheckpoint(checkpoint.path);
+    }
+    if (!trainer || trainer.steps < config.totalSteps) {
+      throw new DataError(
+        "SAE training data",
+        {},
+        `the batch source ended after ${seen} batches (${trainer?.steps ?? 0} of ${config.totalSteps} steps done)`,
+        `at least ${config.totalSteps} batches of ${config.batchSize} rows`,
+      );
+    }
+    if (checkpoint && trainer.steps % checkpoint.every !== 0) await trainer.saveCheckpoint(checkpoint.path);
+    return { trainer, resumedAt, steps: trainer.steps - resumedAt, seconds: (performance.now() - started) / 1000 };
+  } catch (error) {
+    trainer?.dispose();
+    throw error;
+  }
+}

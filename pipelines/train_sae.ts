@@ -1,0 +1,336 @@
+/**
+ * `deno task train-sae`: a TopK or JumpReLU sparse autoencoder trained on a model's activations at one hook, on
+ * tfjs (wasm by default, webgpu, or tfjs-node's tensorflow). Rows stream from the model (or an activation cache)
+ * through a shuffle buffer; checkpoints let a killed run resume to the same bits; held-out records measure L0, FVU,
+ * dead and dense features, and the next-token loss with the SAE spliced in; the SAE is saved in the SAELens format.
+ * @module
+ */
+import { configHash, type ProgressMode, ProgressReporter } from "@saeflow/core";
+import { loadDecoder } from "@saeflow/forward";
+import { writeFileAtomic } from "@saeflow/io";
+import {
+  B_DEC_INITS,
+  type BDecInit,
+  evaluateSae,
+  resolveTrainingConfig,
+  saveSaeLens,
+  splicedLoss,
+  startTfjsBackend,
+  TFJS_BACKENDS,
+  type TfjsBackend,
+  TRAINABLE_ARCHITECTURES,
+  type TrainableArchitecture,
+  trainSae,
+} from "@saeflow/sae";
+import { runTask, type TaskDefinition } from "./lib/cli.ts";
+import { addDatasetOptions, type DatasetFlags, datasetSpec } from "./lib/dataset_options.ts";
+import { addModelOptions, loadTokenizerFor, type ModelFlags } from "./lib/model_options.ts";
+import { addProgressOption, nonNegativeInteger, numberIn, oneOf, positiveInteger } from "./lib/parse.ts";
+import { hookOf } from "./lib/sae_sources.ts";
+import { modelRows, tokenBatches, trainingRows } from "./lib/train_sae/activation_source.ts";
+import { epochBatches } from "./lib/train_sae/epoch_batches.ts";
+
+/** Options of `deno task train-sae`. */
+export interface TrainSaeTaskOptions extends DatasetFlags, ModelFlags {
+  layer: number;
+  site: string;
+  architecture: TrainableArchitecture;
+  width: number;
+  k: number;
+  l0Coefficient: number;
+  l0WarmupSteps: number;
+  bandwidth: number;
+  steps: number;
+  trainBatch: number;
+  lr?: number;
+  warmupSteps: number;
+  decaySteps: number;
+  auxCoefficient: number;
+  deadAfter: number;
+  bDecInit: BDecInit;
+  seed: number;
+  shuffleBuffer: number;
+  backend: TfjsBackend;
+  activationCache?: string;
+  evalFraction: number;
+  splicedRecords: number;
+  checkpointEvery: number;
+  logEvery: number;
+  limit?: number;
+  out: string;
+  progress: ProgressMode;
+}
+
+/** `_train.json`: the run, its settings and what it measured. */
+export interface TrainSaeSummary {
+  configHash: string;
+  model: string;
+  hook: string;
+  dataset: string;
+  backend: TfjsBackend;
+  config: ReturnType<typeof resolveTrainingConfig>;
+  activationCache: "none" | "read" | "written";
+  run: {
+    resumedAt: number;
+    steps: number;
+    tokens: number;
+    seconds: number;
+    tokensPerSecond: number;
+    peakRssMb: number;
+  };
+  final: Record<string, number>;
+  heldOut: Awaited<ReturnType<typeof evaluateSae>>;
+  spliced?: Awaited<ReturnType<typeof splicedLoss>>;
+  sae: string;
+}
+
+export const TRAIN_SUMMARY_FILE = "_train.json";
+export const CHECKPOINT_FILE = "checkpoint.safetensors";
+export const LOG_FILE = "train_log.jsonl";
+export const SAE_FOLDER = "sae";
+
+/** Runs (or resumes) a training run and writes the SAE, the log and the summary into `options.out`. */
+export async function trainSaeRun(
+  options: TrainSaeTaskOptions,
+  { configHash: hash, signal }: { configHash: string; signal?: AbortSignal },
+): Promise<TrainSaeSummary> {
+  await startTfjsBackend(options.backend);
+  const spec = await datasetSpec(options);
+  const hook = hookOf(options.layer, options.site);
+  const tokenizer = await loadTokenizerFor(options);
+  const model = await loadDecoder(options.model, { hooks: [hook], threads: options.threads });
+  let peakRss = Deno.memoryUsage().rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, Deno.memoryUsage().rss)), 200);
+  try {
+    const source = {
+      spec,
+      tokenizer,
+      model,
+      hook,
+      maxTokens: options.maxTokens,
+      batchSize: options.batchSize,
+      evalFraction: options.evalFraction,
+      seed: options.seed,
+      limit: options.limit,
+      signal,
+    };
+    const config = resolveTrainingConfig({
+      architecture: options.architecture,
+      dIn: model.info.dModel,
+      dSae: options.width,
+      totalSteps: options.steps,
+      batchSize: options.trainBatch,
+      seed: options.seed,
+      ...(options.lr !== undefined && { learningRate: options.lr }),
+      warmupSteps: options.warmupSteps,
+      decaySteps: options.decaySteps,
+      bDecInit: options.bDecInit,
+      deadAfterTokens: options.deadAfter,
+      k: options.k,
+      auxCoefficient: options.auxCoefficient,
+      l0Coefficient: options.l0Coefficient,
+      l0WarmupSteps: options.l0WarmupSteps,
+      bandwidth: options.bandwidth,
+    });
+    await Deno.mkdir(options.out, { recursive: true });
+    const cacheKey = await configHash({
+      model: options.model,
+      hook,
+      dataset: spec,
+      maxTokens: options.maxTokens,
+      evalFraction: options.evalFraction,
+      seed: options.seed,
+      limit: options.limit ?? null,
+    });
+    const rows = await trainingRows(
+      source,
+      options.activationCache ? { dir: options.activationCache, key: cacheKey, modelId: model.info.id } : undefined,
+    );
+    const log = await Deno.open(`${options.out}/${LOG_FILE}`, { create: true, append: true });
+    const progress = new ProgressReporter({
+      label: `train-sae ${hook}`,
+      mode: options.progress,
+      total: config.totalSteps,
+    });
+    let last: Record<string, number> = {};
+    let result;
+    try {
+      result = await trainSae({
+        config,
+        batches: epochBatches({
+          read: rows.read,
+          dIn: config.dIn,
+          batchSize: config.batchSize,
+          capacity: options.shuffleBuffer,
+          seed: options.seed,
+        }),
+        checkpoint: { path: `${options.out}/${CHECKPOINT_FILE}`, every: options.checkpointEvery },
+        signal,
+        onStep: (metrics, trainer) => {
+          progress.add(1, config.batchSize);
+          last = { ...metrics };
+          if (metrics.step % options.logEvery === 0 || metrics.step === config.totalSteps) {
+            const activity = trainer.activity.report();
+            const line = { ...metrics, ...activity, rssMb: Deno.memoryUsage().rss / 2 ** 20, hash };
+            log.writeSync(new TextEncoder().encode(JSON.stringify(line) + "\n"));
+          }
+        },
+      });
+    } finally {
+      progress.stop();
+      log.close();
+    }
+    progress.finish();
+    const { trainer } = result;
+    try {
+      const sae = trainer.toSpec({
+        id: `${model.info.id}/${hook}/${config.architecture}-${config.dSae}`,
+        hookName: hook,
+        modelId: model.info.id,
+      });
+      const heldOut = await evaluateSae(sae, await modelRows(source, true), { threads: options.threads });
+      let spliced;
+      if (options.splicedRecords > 0) {
+        const batches = [];
+        let records = 0;
+        for await (const batch of await tokenBatches(source, true)) {
+          if (records >= options.splicedRecords) break;
+          batches.push(batch);
+          records += batch.batchSize;
+        }
+        if (batches.length > 0) spliced = await splicedLoss(options.model, sae, batches, { threads: options.threads });
+      }
+      const saeFolder = `${options.out}/${SAE_FOLDER}`;
+      await saveSaeLens(saeFolder, sae, {
+        metadata: {
+          dataset_path: spec.name ?? options.dataset,
+          context_size: options.maxTokens,
+          saeflow_training: config,
+        },
+      });
+      const summary: TrainSaeSummary = {
+        configHash: hash,
+        model: model.info.id,
+        hook,
+        dataset: spec.name ?? options.dataset,
+        backend: options.backend,
+        config,
+        activationCache: rows.cached,
+        run: {
+          resumedAt: result.resumedAt,
+          steps: result.steps,
+          tokens: result.steps * config.batchSize,
+          seconds: result.seconds,
+          tokensPerSecond: (result.steps * config.batchSize) / Math.max(result.seconds, 1e-9),
+          peakRssMb: Math.max(peakRss, Deno.memoryUsage().rss) / 2 ** 20,
+        },
+        final: last,
+        heldOut,
+        ...(spliced && { spliced }),
+        sae: saeFolder,
+      };
+      await writeFileAtomic(`${options.out}/${TRAIN_SUMMARY_FILE}`, [
+        new TextEncoder().encode(JSON.stringify(summary, null, 2) + "\n"),
+      ]);
+      return summary;
+    } finally {
+      trainer.dispose();
+    }
+  } finally {
+    clearInterval(sampler);
+    await model.release();
+  }
+}
+
+export const trainSaeTask: TaskDefinition<TrainSaeTaskOptions> = {
+  name: "train-sae",
+  summary: "Train a TopK or JumpReLU SAE on a model's activations at one hook (tfjs); resumable; saved as SAELens",
+  options: (command) =>
+    addProgressOption(
+      addModelOptions(addDatasetOptions(command))
+        .requiredOption("--layer <n>", "layer to read (0-based)", nonNegativeInteger("--layer"))
+        .option(
+          "--site <point>",
+          "hook point of the layer",
+          oneOf("--site", ["resid_pre", "attn_out", "resid_mid", "mlp_out", "resid_post"]),
+          "resid_post",
+        )
+        .option(
+          "--architecture <name>",
+          TRAINABLE_ARCHITECTURES.join(" | "),
+          oneOf("--architecture", TRAINABLE_ARCHITECTURES),
+          "topk",
+        )
+        .requiredOption("--width <n>", "latents (d_sae)", positiveInteger("--width"))
+        .option("--k <n>", "TopK: latents kept per token", positiveInteger("--k"), 32)
+        .option(
+          "--l0-coefficient <λ>",
+          "JumpReLU: L0 penalty coefficient",
+          numberIn("--l0-coefficient", 0, Infinity),
+          1e-3,
+        )
+        .option(
+          "--l0-warmup-steps <n>",
+          "JumpReLU: steps over which λ rises from 0",
+          nonNegativeInteger("--l0-warmup-steps"),
+          0,
+        )
+        .option(
+          "--bandwidth <ε>",
+          "JumpReLU: straight-through kernel width",
+          numberIn("--bandwidth", 1e-12, Infinity),
+          0.001,
+        )
+        .requiredOption("--steps <n>", "training steps", positiveInteger("--steps"))
+        .option("--train-batch <rows>", "activation rows per step", positiveInteger("--train-batch"), 4096)
+        .option("--lr <rate>", "peak learning rate (default 4e-4 TopK, 7e-5 JumpReLU)", numberIn("--lr", 1e-12, 1))
+        .option("--warmup-steps <n>", "linear learning-rate warm-up", nonNegativeInteger("--warmup-steps"), 100)
+        .option("--decay-steps <n>", "linear decay to 0 over the last n steps", nonNegativeInteger("--decay-steps"), 0)
+        .option("--aux-coefficient <α>", "TopK: AuxK weight", numberIn("--aux-coefficient", 0, Infinity), 1 / 32)
+        .option(
+          "--dead-after <tokens>",
+          "a latent silent this long is dead",
+          nonNegativeInteger("--dead-after"),
+          1_000_000,
+        )
+        .option("--b-dec-init <how>", B_DEC_INITS.join(" | "), oneOf("--b-dec-init", B_DEC_INITS), "geometric-median")
+        .option("--seed <n>", "initialisation, shuffling and held-out split seed", nonNegativeInteger("--seed"), 0)
+        .option("--shuffle-buffer <rows>", "rows held for shuffling", positiveInteger("--shuffle-buffer"), 65_536)
+        .option("--backend <name>", TFJS_BACKENDS.join(" | "), oneOf("--backend", TFJS_BACKENDS), "wasm")
+        .option("--activation-cache <dir>", "write the training rows here once, then train from the cache")
+        .option("--eval-fraction <f>", "records held out for evaluation", numberIn("--eval-fraction", 0, 0.5), 0.05)
+        .option(
+          "--spliced-records <n>",
+          "held-out records for the spliced next-token loss (0: skip)",
+          nonNegativeInteger("--spliced-records"),
+          64,
+        )
+        .option("--checkpoint-every <steps>", "checkpoint interval", positiveInteger("--checkpoint-every"), 500)
+        .option("--log-every <steps>", "train_log.jsonl interval", positiveInteger("--log-every"), 50)
+        .option("--limit <n>", "read at most this many records", positiveInteger("--limit"))
+        .option("--out <dir>", "output directory", "out/train-sae"),
+    ),
+  presentational: ["out", "progress", "threads", "activationCache", "checkpointEvery", "logEvery", "batchSize"],
+  async run(options, context) {
+    const summary = await trainSaeRun(options, context);
+    const { run, heldOut, spliced } = summary;
+    console.log(
+      `${summary.sae}: ${summary.config.architecture} ${summary.config.dSae} latents at ${summary.hook}; ` +
+        `${run.steps} steps this run (from ${run.resumedAt}), ${Math.round(run.tokensPerSecond)} tokens/s, ` +
+        `peak RSS ${Math.round(run.peakRssMb)} MiB`,
+    );
+    console.log(
+      `held out (${heldOut.tokens} tokens): L0 ${heldOut.meanL0.toFixed(1)}, FVU ${heldOut.fvu?.toFixed(4)}, ` +
+        `dead ${(100 * heldOut.deadFraction).toFixed(1)}%, dense ${(100 * heldOut.denseFraction).toFixed(1)}%`,
+    );
+    if (spliced) {
+      console.log(
+        `spliced next-token loss: clean ${spliced.cleanLoss.toFixed(4)}, with SAE ${spliced.splicedLoss.toFixed(4)} ` +
+          `(+${spliced.lossIncrease.toFixed(4)}), zero-ablated ${spliced.zeroAblatedLoss.toFixed(4)}; ` +
+          `loss recovered ${(100 * spliced.lossRecovered).toFixed(1)}%`,
+      );
+    }
+  },
+};
+
+if (import.meta.main) await runTask(trainSaeTask);
