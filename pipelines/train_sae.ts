@@ -146,7 +146,8 @@ export async function trainSaeRun(
       source,
       options.activationCache ? { dir: options.activationCache, key: cacheKey, modelId: model.info.id } : undefined,
     );
-    const log = await Deno.open(`${options.out}/${LOG_FILE}`, { create: true, append: true });
+    const logPath = `${options.out}/${LOG_FILE}`;
+    let log: Deno.FsFile | undefined;
     const progress = new ProgressReporter({
       label: `train-sae ${hook}`,
       mode: options.progress,
@@ -167,6 +168,9 @@ export async function trainSaeRun(
         checkpoint: { path: `${options.out}/${CHECKPOINT_FILE}`, every: options.checkpointEvery },
         signal,
         onStep: (metrics, trainer) => {
+          // The first step of this call: a resumed run keeps the log lines up to its checkpoint, not the ones a
+          // killed run wrote after it (those steps are taken again).
+          log ??= openLogFrom(logPath, metrics.step - 1);
           progress.add(1, config.batchSize);
           last = { ...metrics };
           if (metrics.step % options.logEvery === 0 || metrics.step === config.totalSteps) {
@@ -178,7 +182,7 @@ export async function trainSaeRun(
       });
     } finally {
       progress.stop();
-      log.close();
+      log?.close();
     }
     progress.finish();
     const { trainer } = result;
@@ -240,6 +244,19 @@ export async function trainSaeRun(
     clearInterval(sampler);
     await model.release();
   }
+}
+
+/** The log at `path` holding only the lines of steps up to `lastStep`, opened for appending. */
+function openLogFrom(path: string, lastStep: number): Deno.FsFile {
+  let kept = "";
+  try {
+    kept = Deno.readTextFileSync(path).split("\n").filter((line) => line && JSON.parse(line).step <= lastStep)
+      .map((line) => line + "\n").join("");
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  Deno.writeTextFileSync(path, kept);
+  return Deno.openSync(path, { append: true });
 }
 
 export const trainSaeTask: TaskDefinition<TrainSaeTaskOptions> = {

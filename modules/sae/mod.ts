@@ -23,7 +23,7 @@ export {
   type Extraction,
 } from "./encoder_graph.ts";
 export { type EncodeResult, type FeatureEncoder, SaeEncoder, type SaeEncoderOptions } from "./sae_encoder.ts";
-export { startTfjsBackend, TFJS_BACKENDS, type TfjsBackend } from "./tfjs_backend.ts";
+export { startTfjsBackend, TFJS_BACKENDS, TFJS_NODE_PACKAGES, type TfjsBackend } from "./tfjs_backend.ts";
 export { TfjsSaeEncoder, type TfjsSaeEncoderOptions } from "./tfjs_encoder.ts";
 export {
   encodeActivationBatch,

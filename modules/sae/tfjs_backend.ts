@@ -1,9 +1,12 @@
 /**
- * Starting a TensorFlow.js backend (`wasm`, `webgpu` or `cpu`) once per process, for the tfjs SAE encoder and the
- * trainers.
+ * Starting a TensorFlow.js backend (`wasm`, `webgpu`, `cpu` or `tensorflow`) once per process, for the tfjs SAE
+ * encoder and the trainers.
  *
  * Under Deno, `wasm` runs single-threaded with SIMD (the threaded build starts its workers from a Blob URL, which
- * Deno's `worker_threads` refuses); `webgpu` uses Deno's `navigator.gpu` (a software Vulkan adapter works, slowly).
+ * Deno's `worker_threads` refuses); `webgpu` uses Deno's `navigator.gpu` (a software Vulkan adapter works, slowly);
+ * `tensorflow` is libtensorflow through `@tensorflow/tfjs-node-gpu` or `@tensorflow/tfjs-node`, used only where the
+ * user installed one of them (they download libtensorflow 2.9 at install time and the GPU build needs CUDA 11.2 and
+ * cuDNN 8.1), so neither is a dependency of saeflow.
  *
  * On wasm, tfjs 4.22's BatchMatMul with `transposeA`/`transposeB` leaves XNNPACK for a naive loop: 10–30× slower
  * than transposing first (4096×256 by 256×1024: 1.2–3.6 s against 0.12 s), and every matmul gradient asks for a
@@ -14,7 +17,10 @@ import * as tf from "@tensorflow/tfjs";
 import { ConfigError } from "@saeflow/core";
 
 /** The tfjs backends saeflow can run on. */
-export const TFJS_BACKENDS = ["wasm", "webgpu", "cpu"] as const;
+export const TFJS_BACKENDS = ["wasm", "webgpu", "cpu", "tensorflow"] as const;
+
+/** The packages that register the `tensorflow` backend, GPU build first. */
+export const TFJS_NODE_PACKAGES = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"] as const;
 export type TfjsBackend = typeof TFJS_BACKENDS[number];
 
 const started = new Map<TfjsBackend, Promise<{ maxBindingBytes: number }>>();
@@ -73,6 +79,8 @@ async function initialize(backend: TfjsBackend): Promise<{ maxBindingBytes: numb
     }
     maxBindingBytes = adapter.limits.maxStorageBufferBindingSize;
     await import("@tensorflow/tfjs-backend-webgpu");
+  } else if (backend === "tensorflow") {
+    await importTfjsNode();
   }
   let ok: boolean;
   try {
@@ -88,6 +96,24 @@ async function initialize(backend: TfjsBackend): Promise<{ maxBindingBytes: numb
   }
   if (backend === "wasm") multiplyTransposedOperandsExplicitly("wasm");
   return { maxBindingBytes };
+}
+
+/** Imports the first installed tfjs-node build, which registers the `tensorflow` backend with tfjs. */
+async function importTfjsNode(): Promise<void> {
+  const failures: string[] = [];
+  for (const name of TFJS_NODE_PACKAGES) {
+    try {
+      await import(name); // a variable specifier: neither package is a dependency, so nothing resolves it in advance
+      return;
+    } catch (error) {
+      failures.push(`${name}: ${(error as Error).message.split("\n")[0]}`);
+    }
+  }
+  throw new ConfigError(
+    `tfjs backend "tensorflow" needs @tensorflow/tfjs-node (CPU) or @tensorflow/tfjs-node-gpu (CUDA 11.2, cuDNN 8.1) ` +
+      `installed beside @tensorflow/tfjs 4.22 (npm install @tensorflow/tfjs-node@4.22.0; its install script ` +
+      `downloads libtensorflow); neither loads here (${failures.join("; ")})`,
+  );
 }
 
 /** The kernels whose `transposeA`/`transposeB` attributes the wasm backend handles slowly. */

@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { startTfjsBackend } from "@saeflow/sae";
+import { ConfigError } from "@saeflow/core";
+import { startTfjsBackend, TFJS_NODE_PACKAGES } from "@saeflow/sae";
 import { mulberry32 } from "../random.ts";
 
 /** Plain-JS `op(A) @ op(B)` in float64, the reference for the transposed products. */
@@ -63,4 +64,24 @@ Deno.test("tfjs wasm: matMul with transposed operands (explicit transpose kernel
   assert(tf.max(tf.abs(gx.sub(wantGx))).dataSync()[0] < 1e-5);
   assert(tf.max(tf.abs(gw.sub(wantGw))).dataSync()[0] < 1e-5);
   tf.dispose([x, w, gx, gw, ones, wantGx, wantGw]);
+});
+
+Deno.test("tfjs backend tensorflow: without tfjs-node installed, a ConfigError says what to install", async () => {
+  const installed = await Promise.any(
+    TFJS_NODE_PACKAGES.map((name) => import(name).then(() => true)),
+  ).catch(() => false);
+  if (installed) {
+    await startTfjsBackend("tensorflow");
+    assert.equal(tf.getBackend(), "tensorflow");
+    await startTfjsBackend("wasm");
+    return;
+  }
+  await assert.rejects(
+    startTfjsBackend("tensorflow"),
+    (e) => e instanceof ConfigError && /@tensorflow\/tfjs-node/.test(e.message) && /npm install/.test(e.message),
+  );
+  await assert.rejects(
+    startTfjsBackend("tpu" as never),
+    (e) => e instanceof ConfigError && /expected one of/.test(e.message),
+  );
 });
