@@ -187,7 +187,7 @@ export async function trainSaeRun(
     progress.finish();
     const { trainer } = result;
     try {
-      const sae = trainer.toSpec({
+      const sae = await trainer.toSpec({
         id: `${model.info.id}/${hook}/${config.architecture}-${config.dSae}`,
         hookName: hook,
         modelId: model.info.id,

@@ -61,7 +61,7 @@ Deno.test("train-sae: the SAELens folder reloads and encodes like the trainer's 
   assert.equal(saved.k, 8);
   assert.equal(saved.normalization.kind, "none");
   const trainer = await SaeTrainer.resume(`${out.path}/${CHECKPOINT_FILE}`, summary.config);
-  const trained = trainer.toSpec({ id: "trained" });
+  const trained = await trainer.toSpec({ id: "trained" });
   trainer.dispose();
   const gaussian = standardNormal(mulberry32(5));
   const rows = 64;

@@ -88,8 +88,12 @@ export class SaeTrainer {
     return this.adam.steps;
   }
 
-  /** One Adam step on `batch` (`[rows, dIn]`, in the activations' own units). */
-  step(batch: Float32Array): StepMetrics {
+  /**
+   * One Adam step on `batch` (`[rows, dIn]`, in the activations' own units). Asynchronous because the step's numbers
+   * are read back with `data()`: tfjs-webgpu's synchronous read needs a canvas, which Deno has not. Await each step
+   * before the next.
+   */
+  async step(batch: Float32Array): Promise<StepMetrics> {
     const { config } = this;
     const { dIn, dSae } = config;
     const rows = rowsOf(batch, dIn, `batch ${this.steps + 1}`);
@@ -128,7 +132,7 @@ export class SaeTrainer {
     }
     const t = terms!;
     const read = tf.tidy(() => tf.concat([tf.stack([value, t.sqError, t.active, t.penalty, totalVariance]), t.fired]));
-    const numbers = read.dataSync() as Float32Array;
+    const numbers = await read.data() as Float32Array;
     tf.dispose([
       read,
       value,
@@ -166,9 +170,13 @@ export class SaeTrainer {
    * The SAE as trained, in the activations' own units through a `scale` normalization. Weights are copied out of
    * tfjs; JumpReLU thresholds are `exp(log θ)` rounded to float32.
    */
-  toSpec({ id, hookName, modelId }: { id: string; hookName?: string; modelId?: string }): SaeSpec {
+  async toSpec({ id, hookName, modelId }: { id: string; hookName?: string; modelId?: string }): Promise<SaeSpec> {
     const { architecture, dIn, dSae, k, applyBDecToInput } = this.config;
-    const read = (name: string) => Float32Array.from(this.params[name].dataSync() as Float32Array);
+    const values = new Map<string, Float32Array>();
+    for (const [name, t] of Object.entries(this.params)) {
+      values.set(name, Float32Array.from(await t.data() as Float32Array));
+    }
+    const read = (name: string) => values.get(name)!;
     return {
       id,
       source: `trained by saeflow ${SAEFLOW_VERSION} (${architecture}, ${this.steps} steps)`,
@@ -195,11 +203,11 @@ export class SaeTrainer {
   /** Writes everything a resumed run needs (parameters, Adam moments, latent activity) to `path`, atomically. */
   async saveCheckpoint(path: string): Promise<void> {
     const tensors: Record<string, TensorToWrite> = {};
-    const add = (name: string, t: tf.Tensor) =>
-      tensors[name] = { shape: t.shape, data: Float32Array.from(t.dataSync() as Float32Array) };
-    for (const [name, t] of Object.entries(this.params)) add(`param/${name}`, t);
-    for (const [name, t] of this.adam.m) add(`adam_m/${name}`, t);
-    for (const [name, t] of this.adam.v) add(`adam_v/${name}`, t);
+    const add = async (name: string, t: tf.Tensor) =>
+      tensors[name] = { shape: t.shape, data: Float32Array.from(await t.data() as Float32Array) };
+    for (const [name, t] of Object.entries(this.params)) await add(`param/${name}`, t);
+    for (const [name, t] of this.adam.m) await add(`adam_m/${name}`, t);
+    for (const [name, t] of this.adam.v) await add(`adam_v/${name}`, t);
     const { tokensSinceFired, firedSinceReport, tokensSinceReport } = this.activity;
     tensors["activity/tokens_since_fired"] = { shape: [tokensSinceFired.length], data: tokensSinceFired };
     tensors["activity/fired_since_report"] = { shape: [firedSinceReport.length], data: firedSinceReport };

@@ -40,10 +40,12 @@ export interface TrainSaeResult {
  * @example
  * ```ts
  * const { trainer } = await trainSae({ config, batches, checkpoint: { path: "out/checkpoint.safetensors", every: 500 } });
- * await saveSaeLens("out/sae", trainer.toSpec({ id: "my-sae", hookName: "blocks.2.hook_resid_post" }));
+ * await saveSaeLens("out/sae", await trainer.toSpec({ id: "my-sae", hookName: "blocks.2.hook_resid_post" }));
  * ```
  */
-export async function trainSae({ config, batches, checkpoint, onStep, signal }: TrainSaeOptions): Promise<TrainSaeResult> {
+export async function trainSae(
+  { config, batches, checkpoint, onStep, signal }: TrainSaeOptions,
+): Promise<TrainSaeResult> {
   if (checkpoint && !(Number.isInteger(checkpoint.every) && checkpoint.every > 0)) {
     throw new ConfigError(`checkpoint every ${checkpoint.every} steps: expected a positive integer`);
   }
@@ -64,7 +66,7 @@ export async function trainSae({ config, batches, checkpoint, onStep, signal }: 
         if (checkpoint) await trainer.saveCheckpoint(checkpoint.path);
         signal.throwIfAborted();
       }
-      const metrics = trainer.step(batch);
+      const metrics = await trainer.step(batch);
       onStep?.(metrics, trainer);
       if (checkpoint && trainer.steps % checkpoint.every === 0) await trainer.saveCheckpoint(checkpoint.path);
     }
