@@ -24,7 +24,7 @@ import {
 } from "@saeflow/sae";
 import { runTask, type TaskDefinition } from "./lib/cli.ts";
 import { addDatasetOptions, type DatasetFlags, datasetSpec } from "./lib/dataset_options.ts";
-import { addModelOptions, loadTokenizerFor, type ModelFlags } from "./lib/model_options.ts";
+import { addModelOptions, loadTokenizerFor, type ModelFlags, modelIdOf } from "./lib/model_options.ts";
 import { addProgressOption, nonNegativeInteger, numberIn, oneOf, positiveInteger } from "./lib/parse.ts";
 import { hookOf } from "./lib/sae_sources.ts";
 import { modelRows, tokenBatches, trainingRows } from "./lib/train_sae/activation_source.ts";
@@ -57,6 +57,7 @@ export interface TrainSaeTaskOptions extends DatasetFlags, ModelFlags {
   checkpointEvery: number;
   logEvery: number;
   limit?: number;
+  modelId?: string;
   out: string;
   progress: ProgressMode;
 }
@@ -99,6 +100,7 @@ export async function trainSaeRun(
   const hook = hookOf(options.layer, options.site);
   const tokenizer = await loadTokenizerFor(options);
   const model = await loadDecoder(options.model, { hooks: [hook], threads: options.threads });
+  const modelId = options.modelId ?? modelIdOf(options.model);
   let peakRss = Deno.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, Deno.memoryUsage().rss)), 200);
   try {
@@ -144,7 +146,7 @@ export async function trainSaeRun(
     });
     const rows = await trainingRows(
       source,
-      options.activationCache ? { dir: options.activationCache, key: cacheKey, modelId: model.info.id } : undefined,
+      options.activationCache ? { dir: options.activationCache, key: cacheKey, modelId } : undefined,
     );
     const logPath = `${options.out}/${LOG_FILE}`;
     let log: Deno.FsFile | undefined;
@@ -188,9 +190,9 @@ export async function trainSaeRun(
     const { trainer } = result;
     try {
       const sae = await trainer.toSpec({
-        id: `${model.info.id}/${hook}/${config.architecture}-${config.dSae}`,
+        id: `${modelId}/${hook}/${config.architecture}-${config.dSae}`,
         hookName: hook,
-        modelId: model.info.id,
+        modelId: modelId,
       });
       const heldOut = await evaluateSae(sae, await modelRows(source, true), { threads: options.threads });
       let spliced;
@@ -214,7 +216,7 @@ export async function trainSaeRun(
       });
       const summary: TrainSaeSummary = {
         configHash: hash,
-        model: model.info.id,
+        model: modelId,
         hook,
         dataset: spec.name ?? options.dataset,
         backend: options.backend,
@@ -325,6 +327,7 @@ export const trainSaeTask: TaskDefinition<TrainSaeTaskOptions> = {
         .option("--checkpoint-every <steps>", "checkpoint interval", positiveInteger("--checkpoint-every"), 500)
         .option("--log-every <steps>", "train_log.jsonl interval", positiveInteger("--log-every"), 50)
         .option("--limit <n>", "read at most this many records", positiveInteger("--limit"))
+        .option("--model-id <name>", "the model's name in the saved SAE (default: Hub id, or file/folder base name)")
         .option("--out <dir>", "output directory", "out/train-sae"),
     ),
   presentational: ["out", "progress", "threads", "activationCache", "checkpointEvery", "logEvery", "batchSize"],

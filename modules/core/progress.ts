@@ -15,6 +15,8 @@ export interface ProgressOptions {
   label: string;
   /** Records expected in total, when known: enables percentage and ETA. */
   total?: number;
+  /** What the counted things are called on screen (default `records`, rates `rec/s`); a trainer counts `steps`. */
+  unit?: { plural: string; rate: string };
   mode?: ProgressMode;
   /** Lines mode: milliseconds between lines (default 5000). */
   intervalMs?: number;
@@ -54,12 +56,17 @@ export class ProgressReporter {
   readonly #bar?: cliProgress.SingleBar;
   readonly #options: Required<Omit<ProgressOptions, "total">> & { total?: number };
 
+  get #unit(): { plural: string; rate: string } {
+    return this.#options.unit;
+  }
+
   constructor(options: ProgressOptions) {
     this.#options = {
       mode: "auto",
       intervalMs: 5000,
       write: (line) => process.stderr.write(`${line}\n`),
       now: () => performance.now(),
+      unit: { plural: "records", rate: "rec/s" },
       ...options,
     };
     this.mode = this.#options.mode === "auto" ? (process.stderr.isTTY ? "bar" : "lines") : this.#options.mode;
@@ -68,7 +75,7 @@ export class ProgressReporter {
       const known = this.#options.total !== undefined;
       this.#bar = new cliProgress.SingleBar({
         format: `${this.#options.label} ${known ? "|{bar}| {percentage}% " : ""}{value}${known ? "/{total}" : ""}` +
-          ` records | {rps} rec/s | {tps} tok/s${known ? " | ETA {eta_formatted}" : ""}`,
+          ` ${this.#unit.plural} | {rps} ${this.#unit.rate} | {tps} tok/s${known ? " | ETA {eta_formatted}" : ""}`,
         stream: process.stderr,
         hideCursor: true,
         etaBuffer: 50,
@@ -119,11 +126,11 @@ export class ProgressReporter {
     this.stop();
     if (this.mode !== "quiet") {
       this.#options.write(
-        `${this.#options.label}: done, ${count(snapshot.records)} records` +
+        `${this.#options.label}: done, ${count(snapshot.records)} ${this.#unit.plural}` +
           `${snapshot.tokens ? `, ${count(snapshot.tokens)} tokens` : ""} in ${
             (snapshot.elapsedMs / 1000).toFixed(1)
           }s` +
-          ` (${rate(snapshot.recordsPerSecond)} rec/s${
+          ` (${rate(snapshot.recordsPerSecond)} ${this.#unit.rate}${
             snapshot.tokens ? `, ${rate(snapshot.tokensPerSecond)} tok/s` : ""
           })`,
       );
@@ -136,9 +143,9 @@ export class ProgressReporter {
     const share = total ? ` (${((100 * s.records) / total).toFixed(1)}%)` : "";
     const eta = s.etaMs !== undefined ? `, ETA ${formatDuration(s.etaMs)}` : "";
     const tokens = s.tokens ? `, ${rate(s.tokensPerSecond)} tok/s` : "";
-    return `${this.#options.label}: ${count(s.records)} records${share}, ${
+    return `${this.#options.label}: ${count(s.records)} ${this.#unit.plural}${share}, ${
       rate(s.recordsPerSecond)
-    } rec/s${tokens}${eta}`;
+    } ${this.#unit.rate}${tokens}${eta}`;
   }
 }
 

@@ -3,10 +3,10 @@
  * model's own (a Hugging Face folder or Hub id), or for a llama2.c checkpoint the single `tok*.bin` beside it.
  * @module
  */
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { Command } from "commander";
 import { ConfigError } from "@saeflow/core";
-import { statIfExists } from "@saeflow/io";
+import { isHubId, statIfExists } from "@saeflow/io";
 import { loadHfTokenizer, loadLlama2cTokenizer, type Tokenizer } from "@saeflow/tokenize";
 import { positiveInteger } from "./parse.ts";
 
@@ -59,4 +59,12 @@ async function llama2cTokenizerBeside(model: string): Promise<string> {
     );
   }
   return join(folder, candidates[0]);
+}
+
+/**
+ * The name a model goes by in saved artefacts (an SAE's `model_name`, say): a Hub id as it is, a local file or folder
+ * by its base name without extension (`stories260K`), never a path that only means something on this machine.
+ */
+export function modelIdOf(source: string): string {
+  return isHubId(source) ? source : basename(source.replace(/\/+$/, "")).replace(/\.(bin|onnx)$/, "");
 }

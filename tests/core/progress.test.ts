@@ -76,3 +76,24 @@ Deno.test("on a real terminal (a pseudo-TTY from `script`) auto mode draws the b
     await Deno.remove(file);
   }
 });
+
+Deno.test("lines name the counted unit when one is given (a trainer counts steps)", () => {
+  const clock = fakeClock();
+  const lines: string[] = [];
+  const progress = new ProgressReporter({
+    label: "train-sae",
+    total: 100,
+    mode: "lines",
+    intervalMs: 1000,
+    unit: { plural: "steps", rate: "steps/s" },
+    now: clock.now,
+    write: (l) => lines.push(l),
+  });
+  clock.advance(1000);
+  progress.add(10, 10_240);
+  assert.deepEqual(lines, ["train-sae: 10 steps (10.0%), 10 steps/s, 10,240 tok/s, ETA 9s"]);
+  clock.advance(1000);
+  progress.add(90, 92_160);
+  progress.finish();
+  assert.equal(lines.at(-1), "train-sae: done, 100 steps, 102,400 tokens in 2.0s (50 steps/s, 51,200 tok/s)");
+});
