@@ -39,20 +39,25 @@ interface Case {
 /** FLOPs of one step: the two products forward and four backward, each 2·rows·dIn·dSae. */
 const stepFlops = (c: Case) => 12 * c.batch * c.dIn * c.dIn * c.expansion;
 
-async function timeCase(backend: TfjsBackend, c: Case): Promise<Record<string, string | number>> {
+/** A trainer for case `c` on `backend` and its (synthetic) batch; dead latents never arise, so AuxK stays off. */
+async function trainerFor(backend: TfjsBackend, c: Case, seed: number) {
   await startTfjsBackend(backend);
-  const dSae = c.dIn * c.expansion;
   const config = resolveTrainingConfig({
     architecture: c.architecture,
     dIn: c.dIn,
-    dSae,
-    totalSteps: c.steps + 1,
+    dSae: c.dIn * c.expansion,
+    totalSteps: c.steps + 2,
     batchSize: c.batch,
     k: 32,
     deadAfterTokens: 1e9,
   });
-  const batch = syntheticRows(c.batch, c.dIn, 1);
-  const trainer = SaeTrainer.create(config, batch);
+  const batch = syntheticRows(c.batch, c.dIn, seed);
+  return { trainer: SaeTrainer.create(config, batch), batch };
+}
+
+async function timeCase(backend: TfjsBackend, c: Case): Promise<Record<string, string | number>> {
+  const dSae = c.dIn * c.expansion;
+  const { trainer, batch } = await trainerFor(backend, c, 1);
   try {
     await trainer.step(batch); // warm-up: kernels compiled, buffers allocated
     const start = performance.now();
@@ -76,18 +81,7 @@ async function timeCase(backend: TfjsBackend, c: Case): Promise<Record<string, s
 
 /** Where one step's time goes: tfjs kernel times summed by kernel name, largest first. */
 async function profileStep(c: Case): Promise<Record<string, string | number>[]> {
-  await startTfjsBackend("wasm");
-  const config = resolveTrainingConfig({
-    architecture: c.architecture,
-    dIn: c.dIn,
-    dSae: c.dIn * c.expansion,
-    totalSteps: 3,
-    batchSize: c.batch,
-    k: 32,
-    deadAfterTokens: 1e9,
-  });
-  const batch = syntheticRows(c.batch, c.dIn, 2);
-  const trainer = SaeTrainer.create(config, batch);
+  const { trainer, batch } = await trainerFor("wasm", c, 2);
   try {
     await trainer.step(batch);
     const profile = await tf.profile(async () => void await trainer.step(batch));

@@ -3,7 +3,8 @@
  * probes), and the stand-in for models that have no trained SAE yet.
  * @module
  */
-import { ConfigError, mulberry32, standardNormal } from "@saeflow/core";
+import { ConfigError } from "@saeflow/core";
+import { randomUnitDictionary } from "./random_dictionary.ts";
 import type { SaeSpec } from "./sae_spec.ts";
 
 /** Options of {@link randomSae}. */
@@ -35,16 +36,7 @@ export function randomSae({ dIn, dSae, k = 32, seed, id, hookName }: RandomSaeOp
     if (!Number.isInteger(value) || value < 1) throw new ConfigError(`random SAE: ${name} must be a positive integer`);
   }
   const kept = Math.min(k, dSae);
-  const gaussian = standardNormal(mulberry32(seed));
-  const encoder = new Float32Array(dIn * dSae); // [dIn, dSae]
-  const decoder = new Float32Array(dSae * dIn); // [dSae, dIn]
-  const column = new Float64Array(dIn);
-  for (let j = 0; j < dSae; j++) {
-    let norm = 0;
-    for (let i = 0; i < dIn; i++) norm += (column[i] = gaussian()) ** 2;
-    norm = Math.sqrt(norm);
-    for (let i = 0; i < dIn; i++) encoder[i * dSae + j] = decoder[j * dIn + i] = column[i] / norm;
-  }
+  const { encoder, decoder } = randomUnitDictionary(dIn, dSae, seed);
   return {
     id: id ?? `random-${dSae}-k${kept}-s${seed}`,
     source: `random (seed ${seed})`,

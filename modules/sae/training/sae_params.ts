@@ -5,7 +5,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { ConfigError, mulberry32, standardNormal } from "@saeflow/core";
+import { ConfigError } from "@saeflow/core";
+import { randomUnitDictionary } from "../random_dictionary.ts";
 import { geometricMedian } from "./geometric_median.ts";
 
 /** The SAE architectures the trainer knows. */
@@ -38,22 +39,13 @@ export function parameterNames(architecture: TrainableArchitecture): string[] {
 }
 
 /**
- * Initial parameters as float32 arrays. `sample` (`[rows, dIn]`, already in training units) places `b_dec`. The
- * same options and sample give the same bits on every machine (the draws are mulberry32 + Box–Muller, normalised
- * in float64).
+ * Initial parameters as float32 arrays: the decoder and encoder of `randomSae` with the same seed, zero `b_enc`, and
+ * `b_dec` placed by `sample` (`[rows, dIn]`, already in training units). The same options and sample give the same
+ * bits on every machine.
  */
 export function initialParameters(options: InitOptions, sample: Float32Array): Record<string, Float32Array> {
   const { dIn, dSae, seed } = options;
-  const gaussian = standardNormal(mulberry32(seed));
-  const decoder = new Float32Array(dSae * dIn);
-  const encoder = new Float32Array(dIn * dSae);
-  const row = new Float64Array(dIn);
-  for (let j = 0; j < dSae; j++) {
-    let norm = 0;
-    for (let i = 0; i < dIn; i++) norm += (row[i] = gaussian()) ** 2;
-    norm = Math.sqrt(norm);
-    for (let i = 0; i < dIn; i++) decoder[j * dIn + i] = encoder[i * dSae + j] = row[i] / norm;
-  }
+  const { encoder, decoder } = randomUnitDictionary(dIn, dSae, seed);
   const params: Record<string, Float32Array> = {
     W_enc: encoder,
     b_enc: new Float32Array(dSae),

@@ -9,6 +9,7 @@ import { writeSafetensors } from "@saeflow/io";
 import type { RowBlock } from "@saeflow/sae";
 import { ActivationCacheWriter, type ActivationCacheWriterOptions, readActivationCache } from "@saeflow/sae";
 import { python, tempDir } from "../../helpers.ts";
+import { rowBlocks } from "./row_blocks.ts";
 import { mulberry32 } from "../../random.ts";
 
 const D = 5;
@@ -22,16 +23,7 @@ function randomRows(n: number, seed: number): Float32Array {
   return rows;
 }
 
-/** The rows cut into blocks of the given sizes (cycled). */
-function blocksOf(rows: Float32Array, sizes: number[]): RowBlock[] {
-  const blocks: RowBlock[] = [];
-  for (let at = 0, i = 0; at < rows.length / D; i++) {
-    const count = Math.min(sizes[i % sizes.length], rows.length / D - at);
-    blocks.push({ rows: rows.slice(at * D, (at + count) * D), count, dIn: D });
-    at += count;
-  }
-  return blocks;
-}
+const blocksOf = (rows: Float32Array, sizes: number[]): RowBlock[] => rowBlocks(rows, sizes, D);
 
 async function writeCache(dir: string, rows: Float32Array, options: Partial<ActivationCacheWriterOptions> = {}) {
   const writer = await ActivationCacheWriter.open(dir, { dIn: D, hook: HOOK, key: "k1", rowsPerFile: 300, ...options });

@@ -160,6 +160,36 @@ function topkSmooth(pre: Float64Array, c: TopkCase): boolean {
   return true;
 }
 
+/** SAE parameters (JumpReLU log-thresholds too, when asked) and rows drawn from `gaussian`. */
+function drawPoint(gaussian: () => number, encoderScale: number, thresholds = false): { p: Params; x: Float64Array } {
+  const p: Params = {
+    W_enc: draw(gaussian, D_IN * D_SAE, encoderScale),
+    b_enc: draw(gaussian, D_SAE, 0.2),
+    W_dec: draw(gaussian, D_SAE * D_IN, 0.6),
+    b_dec: draw(gaussian, D_IN, 0.3),
+    ...(thresholds && { log_threshold: draw(gaussian, D_SAE, 0.3, Math.log(0.3)) }),
+  };
+  return { p, x: draw(gaussian, ROWS * D_IN, 1) };
+}
+
+/** A seeded point, redrawn (at most 1000 times) until `smooth` accepts it. */
+function smoothPoint(
+  seed: number,
+  drawOne: (gaussian: () => number) => { p: Params; x: Float64Array },
+  smooth: (point: { p: Params; x: Float64Array }) => boolean,
+): { p: Params; x: Float64Array } {
+  const gaussian = standardNormal(mulberry32(seed));
+  for (let draws = 0; draws < 1000; draws++) {
+    const point = drawOne(gaussian);
+    if (smooth(point)) return point;
+  }
+  throw new Error("no smooth point found in 1000 draws");
+}
+
+/** A point where the TopK loss is smooth (no pre-activation near 0 or a selection boundary). */
+const smoothTopkPoint = (seed: number, c: TopkCase) =>
+  smoothPoint(seed, (g) => drawPoint(g, 0.6), ({ p, x }) => topkSmooth(preActivations(p, x, c.applyBDecToInput), c));
+
 /** Asserts `actual ≈ expected` entry by entry: |a − e| ≤ atol + rtol·|e|. */
 function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, atol = 1e-4, rtol = 1e-3) {
   assert.equal(actual.length, expected.length, `${what}: length`);
@@ -232,20 +262,7 @@ const TOPK_CASES: TopkCase[] = [
 
 for (const [index, c] of TOPK_CASES.entries()) {
   Deno.test(`topkLoss gradients match float64 finite differences: ${c.name}`, () => {
-    const gaussian = standardNormal(mulberry32(100 + index));
-    let p: Params;
-    let x: Float64Array;
-    let draws = 0;
-    do {
-      assert.ok(++draws < 1000, "no smooth point found");
-      p = {
-        W_enc: draw(gaussian, D_IN * D_SAE, 0.6),
-        b_enc: draw(gaussian, D_SAE, 0.2),
-        W_dec: draw(gaussian, D_SAE * D_IN, 0.6),
-        b_dec: draw(gaussian, D_IN, 0.3),
-      };
-      x = draw(gaussian, ROWS * D_IN, 1);
-    } while (!topkSmooth(preActivations(p, x, c.applyBDecToInput), c));
+    const { p, x } = smoothTopkPoint(100 + index, c);
     const tv = totalVariance(x);
     const names = ["W_enc", "b_enc", "W_dec", "b_dec"];
 
@@ -300,18 +317,7 @@ Deno.test("topkLoss: with the residual not detached, the AuxK gradient would dif
   // Guards the test above against a reference that cannot see the detach: differencing AuxK with a live residual
   // gives another gradient at the same point.
   const c = TOPK_CASES[2];
-  const gaussian = standardNormal(mulberry32(102));
-  let p: Params;
-  let x: Float64Array;
-  do {
-    p = {
-      W_enc: draw(gaussian, D_IN * D_SAE, 0.6),
-      b_enc: draw(gaussian, D_SAE, 0.2),
-      W_dec: draw(gaussian, D_SAE * D_IN, 0.6),
-      b_dec: draw(gaussian, D_IN, 0.3),
-    };
-    x = draw(gaussian, ROWS * D_IN, 1);
-  } while (!topkSmooth(preActivations(p, x, c.applyBDecToInput), c));
+  const { p, x } = smoothTopkPoint(102, c);
   const tv = totalVariance(x);
   const frozen = naiveTopk(p, x, c, tv).residual;
   const names = ["W_enc", "W_dec", "b_dec"];
@@ -409,21 +415,12 @@ function jumpSmooth(pre: Float64Array, logThreshold: Float64Array): boolean {
   return true;
 }
 
-function jumpPoint(seed: number, applyBDecToInput: boolean): { p: Params; x: Float64Array } {
-  const gaussian = standardNormal(mulberry32(seed));
-  for (let draws = 0; draws < 1000; draws++) {
-    const p: Params = {
-      W_enc: draw(gaussian, D_IN * D_SAE, 0.35),
-      b_enc: draw(gaussian, D_SAE, 0.2),
-      W_dec: draw(gaussian, D_SAE * D_IN, 0.6),
-      b_dec: draw(gaussian, D_IN, 0.3),
-      log_threshold: draw(gaussian, D_SAE, 0.3, Math.log(0.3)),
-    };
-    const x = draw(gaussian, ROWS * D_IN, 1);
-    if (jumpSmooth(preActivations(p, x, applyBDecToInput), p.log_threshold)) return { p, x };
-  }
-  throw new Error("no smooth point found");
-}
+const jumpPoint = (seed: number, applyBDecToInput: boolean) =>
+  smoothPoint(
+    seed,
+    (g) => drawPoint(g, 0.35, true),
+    ({ p, x }) => jumpSmooth(preActivations(p, x, applyBDecToInput), p.log_threshold),
+  );
 
 const JUMP_CASES: JumpCase[] = [
   { name: "b_dec not subtracted", applyBDecToInput: false },

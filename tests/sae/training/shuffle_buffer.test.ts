@@ -8,6 +8,7 @@ import { ConfigError, DataError } from "@saeflow/core";
 import type { RowBlock } from "@saeflow/sae";
 import { type ShuffleBatchOptions, ShuffleBatchStream } from "@saeflow/sae";
 import { mulberry32 } from "../../random.ts";
+import { rowBlocks } from "./row_blocks.ts";
 
 const D = 3;
 
@@ -16,16 +17,7 @@ function rowsOf(n: number): Float32Array {
   return Float32Array.from({ length: n * D }, (_, i) => i);
 }
 
-/** The rows cut into blocks of the given sizes (cycled until all rows are used). */
-function chunk(rows: Float32Array, sizes: number[]): RowBlock[] {
-  const blocks: RowBlock[] = [];
-  for (let at = 0, i = 0; at < rows.length / D; i++) {
-    const count = Math.min(sizes[i % sizes.length], rows.length / D - at);
-    blocks.push({ rows: rows.slice(at * D, (at + count) * D), count, dIn: D });
-    at += count;
-  }
-  return blocks;
-}
+const chunk = (rows: Float32Array, sizes: number[]): RowBlock[] => rowBlocks(rows, sizes, D);
 
 /** Each batch as the input row indices it holds, checking that every row came out whole. */
 function indices(batch: Float32Array): number[] {
