@@ -175,7 +175,7 @@ if (adapter) {
 await saveResults(
   "train_sae",
   throughput,
-  `One full training step (forward, backward, Adam, unit-norm decoder), median-free mean over the timed steps after ` +
+  `One full training step (forward, backward, Adam, unit-norm decoder): the mean over the timed steps after ` +
     `one warm-up; GFLOP/s counts the six rows×d_model×d_sae products only. ${
       adapter
         ? `webgpu adapter: ${adapter.info?.description || adapter.info?.vendor || "present"}.`

@@ -29,8 +29,9 @@ export class Adam {
   }
 
   /**
-   * One bias-corrected step at learning rate `lr`: returns the updated parameters and disposes the old ones and the
-   * gradients' moments it replaces (not the gradients).
+   * One bias-corrected step at learning rate `lr`: returns the updated parameters, and disposes the old parameters,
+   * the moments it replaces and the gradients (each as soon as it is used: at d_model 2304 × 16k latents a matrix is
+   * 170 MB, and tfjs-wasm's heap stops at 4 GiB).
    */
   update(
     params: Readonly<Record<string, tf.Tensor>>,
@@ -44,18 +45,18 @@ export class Adam {
     const updated: Record<string, tf.Tensor> = {};
     for (const [name, p] of Object.entries(params)) {
       const g = grads[name];
-      const [m, v, next] = tf.tidy(() => {
-        const m = this.m.get(name)!.mul(beta1).add(g.mul(1 - beta1));
-        const v = this.v.get(name)!.mul(beta2).add(g.square().mul(1 - beta2));
-        const step = m.div(correction1).div(v.div(correction2).sqrt().add(epsilon)).mul(lr);
-        return [m, v, p.sub(step)];
-      });
+      // Small tidies, so that no more than a few parameter-sized temporaries live at once.
+      const m = tf.tidy(() => this.m.get(name)!.mul(beta1).add(g.mul(1 - beta1)));
       this.m.get(name)!.dispose();
-      this.v.get(name)!.dispose();
       this.m.set(name, m);
+      const v = tf.tidy(() => this.v.get(name)!.mul(beta2).add(g.square().mul(1 - beta2)));
+      this.v.get(name)!.dispose();
       this.v.set(name, v);
+      g.dispose();
+      const denominator = tf.tidy(() => v.div(correction2).sqrt().add(epsilon));
+      updated[name] = tf.tidy(() => p.sub(m.mul(lr / correction1).div(denominator)));
+      denominator.dispose();
       p.dispose();
-      updated[name] = next;
     }
     return updated;
   }

@@ -63,6 +63,7 @@ export class SaeTrainer {
   /** A fresh trainer whose scale and `b_dec` come from `sample` (`[rows, dIn]`, the first batch, say). */
   static create(config: SaeTrainingConfig, sample: Float32Array): SaeTrainer {
     const { dIn, dSae } = config;
+    if (tf.getBackend() === "wasm") checkWasmHeap(config);
     const rows = rowsOf(sample, dIn, "the initialisation sample");
     let squares = 0;
     for (const v of sample) squares += v * v;
@@ -142,9 +143,7 @@ export class SaeTrainer {
       t.active,
       t.penalty,
       t.fired,
-      ...grads,
-      ...Object.values(gradients),
-    ]);
+    ]); // the gradients went to Adam, which disposed them
     deadMask?.dispose();
     if (!Number.isFinite(numbers[0])) {
       throw new ConfigError(
@@ -278,6 +277,27 @@ export class SaeTrainer {
   dispose(): void {
     tf.dispose(Object.values(this.params));
     this.adam.dispose();
+  }
+}
+
+/** wasm32 addresses 4 GiB; tfjs and XNNPACK need some of it for themselves. */
+const WASM_HEAP_USABLE = 4 * 2 ** 30 - 256 * 2 ** 20;
+
+/**
+ * Refuses, before anything is allocated, a run whose peak would overflow tfjs-wasm's heap (it fails midway with
+ * "memory access out of bounds" and leaves the backend unusable). The peak is about twelve copies of the encoder
+ * matrix (W_enc and W_dec, Adam's two moments of each, their gradients, Adam's temporaries and XNNPACK's packed
+ * copies) plus a few `[batch, d_sae]` activations: measured, d_model 2304 × 18,432 latents at batch 256 peaks at
+ * 2.9 GiB RSS and trains; × 36,864 does not fit.
+ */
+function checkWasmHeap({ dIn, dSae, batchSize }: SaeTrainingConfig): void {
+  const bytes = 4 * (12 * dIn * dSae + 8 * batchSize * dSae);
+  if (bytes > WASM_HEAP_USABLE) {
+    throw new ConfigError(
+      `SAE training: ${dIn} × ${dSae} latents at batch ${batchSize} needs about ${(bytes / 2 ** 30).toFixed(1)} GiB ` +
+        `of tfjs-wasm's heap, which stops at 4 GiB (wasm32); use the webgpu or tensorflow backend, fewer latents, ` +
+        `or a smaller batch`,
+    );
   }
 }
 

@@ -603,3 +603,21 @@ for (const architecture of ["topk", "jumprelu"] as const) {
     assert.ok(total >= rows, `only ${total} active features over ${rows} rows`);
   });
 }
+
+Deno.test("SaeTrainer on wasm refuses, before allocating, a run that cannot fit tfjs-wasm's 4 GiB heap", () => {
+  const config = resolveTrainingConfig({
+    architecture: "topk",
+    dIn: 2304,
+    dSae: 36_864,
+    totalSteps: 1,
+    batchSize: 256,
+  });
+  const sample = new Float32Array(256 * 2304).fill(1);
+  const before = tf.memory().numTensors;
+  assert.throws(() => SaeTrainer.create(config, sample), (e) => {
+    assert.ok(e instanceof ConfigError);
+    assert.match(e.message, /2304 × 36864 latents at batch 256 needs about 4\.\d GiB .* webgpu or tensorflow backend/);
+    return true;
+  });
+  assert.equal(tf.memory().numTensors, before, "nothing allocated");
+});
