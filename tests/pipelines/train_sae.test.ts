@@ -120,6 +120,36 @@ Deno.test("train-sae: a run killed with SIGKILL resumes to the same SAE bytes; t
   assert.ok(equalBytes(await weights(`${cached.path}/b`), reference), "trained from the cache");
 });
 
+Deno.test("train-sae: Ctrl-C (SIGINT) saves a checkpoint at the step reached and exits 130; the rerun resumes to the same bytes", async () => {
+  await using clean = await tempDir();
+  await using interrupted = await tempDir();
+  // No periodic checkpoint in the run: the one found afterwards is the interrupt's.
+  const argv = (out: string) => args(out, "--checkpoint-every", "1000", "--steps", "200");
+  await run(argv(clean.path));
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", TRAIN_SAE, ...argv(interrupted.path)],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const logged = async (step: number) => {
+    const log = await Deno.readTextFile(`${interrupted.path}/${LOG_FILE}`).catch(() => "");
+    return log.split("\n").some((line) => line && JSON.parse(line).step >= step);
+  };
+  while (!(await logged(30))) await new Promise((r) => setTimeout(r, 5));
+  child.kill("SIGINT");
+  const { code, stderr } = await child.output();
+  assert.equal(code, 130, new TextDecoder().decode(stderr));
+  await using checkpoint = await SafetensorsFile.open(`${interrupted.path}/${CHECKPOINT_FILE}`);
+  const steps = JSON.parse(checkpoint.metadata.saeflow_sae_checkpoint).steps;
+  assert.ok(steps >= 30 && steps < 200, `checkpoint at step ${steps}`);
+  const resumed = await run(argv(interrupted.path));
+  assert.equal(resumed.run.resumedAt, steps);
+  assert.ok(
+    equalBytes(await weights(interrupted.path), await weights(clean.path)),
+    "resumed SAE equals the uninterrupted one",
+  );
+});
+
 Deno.test("train-sae: other settings into a checkpointed directory, or too little data, fail clearly", async () => {
   await using out = await tempDir();
   await run(args(out.path, "--steps", "10"));

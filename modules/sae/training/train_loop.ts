@@ -56,6 +56,7 @@ export async function trainSae(
   const started = performance.now();
   if (trainer && trainer.steps >= config.totalSteps) return { trainer, resumedAt, steps: 0, seconds: 0 };
   let seen = 0;
+  let lastYield = performance.now();
   try {
     for await (const batch of batches) {
       seen++;
@@ -66,6 +67,7 @@ export async function trainSae(
         if (checkpoint) await trainer.saveCheckpoint(checkpoint.path);
         signal.throwIfAborted();
       }
+      lastYield = await letEventLoopRun(lastYield);
       const metrics = await trainer.step(batch);
       onStep?.(metrics, trainer);
       if (checkpoint && trainer.steps % checkpoint.every === 0) await trainer.saveCheckpoint(checkpoint.path);
@@ -84,4 +86,14 @@ export async function trainSae(
     trainer?.dispose();
     throw error;
   }
+}
+
+/**
+ * Lets timers and signal handlers run (Ctrl-C sets `signal` that way) at least every 100 ms: a wasm step and a
+ * batch from memory resolve as microtasks only, which would starve them for the whole run.
+ */
+async function letEventLoopRun(last: number): Promise<number> {
+  if (performance.now() - last < 100) return last;
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  return performance.now();
 }
