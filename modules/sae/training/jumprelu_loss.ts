@@ -33,7 +33,7 @@ export function jumpRelu(bandwidth: number): (pre: tf.Tensor, logThreshold: tf.T
         value: pre.mul(pre.greater(theta).cast("float32")),
         gradFunc: (dy: tf.Tensor, [pre, logThreshold]: tf.Tensor[]) => {
           const theta = logThreshold.exp();
-          const dTheta = dy.mul(rectangle(pre, theta, bandwidth)).mul(theta.div(-bandwidth)).sum(0);
+          const dTheta = dy.mul(rectangle(pre, theta, bandwidth)).sum(0).mul(theta.div(-bandwidth));
           return [dy.mul(pre.greater(theta).cast("float32")), dTheta.mul(theta)];
         },
       };
@@ -50,7 +50,7 @@ export function heaviside(bandwidth: number): (pre: tf.Tensor, logThreshold: tf.
         value: pre.greater(logThreshold.exp()).cast("float32"),
         gradFunc: (dy: tf.Tensor, [pre, logThreshold]: tf.Tensor[]) => {
           const theta = logThreshold.exp();
-          const dTheta = dy.mul(rectangle(pre, theta, bandwidth)).div(-bandwidth).sum(0);
+          const dTheta = dy.mul(rectangle(pre, theta, bandwidth)).sum(0).div(-bandwidth);
           return [tf.zerosLike(pre), dTheta.mul(theta)];
         },
       };
@@ -66,7 +66,7 @@ export function jumpReluLoss(p: SaeParams, x: tf.Tensor2D, o: JumpReluLossOption
   const f = jumpRelu(o.bandwidth)(pre, p.log_threshold);
   const sqError = x.sub(f.matMul(p.W_dec).add(p.b_dec)).square().sum() as tf.Scalar;
   const firing = heaviside(o.bandwidth)(pre, p.log_threshold);
-  const active = firing.sum() as tf.Scalar;
+  const active = firing.sum() as tf.Scalar; // differentiated: the L0 penalty's pseudo-gradient flows through it
   const penalty = active.mul(context.l0Coefficient / rows) as tf.Scalar;
   return {
     loss: sqError.div(rows).add(penalty) as tf.Scalar,

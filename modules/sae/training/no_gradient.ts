@@ -19,15 +19,19 @@ export const detach = tf.customGrad(
 
 /**
  * `[rows, d]` float mask of each row's `k` largest entries (1 there, 0 elsewhere), with no gradient: TopK training
- * treats the selected set as fixed, as Gao et al. (2024) and SAELens do. Entries equal to the k-th largest are all
- * kept, so exact ties can select more than k (they do not occur in float training data).
+ * treats the selected set as fixed, as Gao et al. (2024) and SAELens do. Exactly k per row (ties go to the lower
+ * index, as TopK orders them). The mask is scattered from TopK's indices: on tfjs-wasm that is 6× faster than
+ * comparing every entry with the row's k-th value (GreaterEqual has no fast wasm kernel: 1.2 s at 4096 × 4096).
  */
 export function topkMask(x: tf.Tensor2D, k: number): tf.Tensor2D {
   const mask = tf.customGrad(
     ((input: tf.Tensor) => ({
       value: tf.tidy(() => {
-        const kth = tf.topk(input, k, true).values.slice([0, k - 1], [-1, 1]);
-        return tf.greaterEqual(input, kth).cast("float32");
+        const [rows, d] = input.shape as [number, number];
+        const columns = tf.topk(input, k, false).indices;
+        const rowIds = tf.range(0, rows, 1, "int32").reshape([rows, 1]).tile([1, k]);
+        const positions = tf.stack([rowIds, columns], 2).reshape([rows * k, 2]);
+        return tf.scatterND(positions, tf.ones([rows * k]), [rows, d]);
       }),
       gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
     })) as CustomGradientFunc,

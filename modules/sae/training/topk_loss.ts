@@ -37,12 +37,12 @@ export function topkLoss(p: SaeParams, x: tf.Tensor2D, o: TopkLossOptions, conte
     const auxError = zAux.matMul(p.W_dec).sub(detach(error)).square().sum();
     penalty = auxError.div(context.totalVariance).mul(o.auxCoefficient * Math.min(dead.count / o.auxK, 1));
   }
-  const firing = z.greater(0).cast("float32");
+  const fired = z.greater(0).cast("float32").sum(0) as tf.Tensor1D;
   return {
     loss: sqError.div(context.totalVariance).add(penalty) as tf.Scalar,
     sqError: tf.keep(sqError),
-    active: tf.keep(firing.sum() as tf.Scalar),
-    fired: tf.keep(firing.sum(0) as tf.Tensor1D),
+    active: tf.keep(fired.sum() as tf.Scalar),
+    fired: tf.keep(fired),
     penalty: tf.keep(penalty as tf.Scalar),
   };
 }
