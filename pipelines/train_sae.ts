@@ -27,7 +27,8 @@ import { addDatasetOptions, type DatasetFlags, datasetSpec } from "./lib/dataset
 import { addModelOptions, loadTokenizerFor, type ModelFlags, modelIdOf } from "./lib/model_options.ts";
 import { addProgressOption, nonNegativeInteger, numberIn, oneOf, positiveInteger } from "./lib/parse.ts";
 import { hookOf } from "./lib/sae_sources.ts";
-import { modelRows, tokenBatches, trainingRows } from "./lib/train_sae/activation_source.ts";
+import { modelRows, trainingRows } from "./lib/train_sae/activation_source.ts";
+import { firstBatches, HeldOutSet } from "./lib/train_sae/held_out.ts";
 import { epochBatches } from "./lib/train_sae/epoch_batches.ts";
 
 /** Options of `deno task train-sae`. */
@@ -54,6 +55,8 @@ export interface TrainSaeTaskOptions extends DatasetFlags, ModelFlags {
   activationCache?: string;
   evalFraction: number;
   splicedRecords: number;
+  evalEvery: number;
+  evalTokens: number;
   checkpointEvery: number;
   logEvery: number;
   limit?: number;
@@ -156,6 +159,10 @@ export async function trainSaeRun(
       total: config.totalSteps,
     });
     let last: Record<string, number> = {};
+    const evalSet = options.evalEvery > 0
+      ? await HeldOutSet.collect(source, { tokens: options.evalTokens, records: options.splicedRecords })
+      : undefined;
+    const evalId = `${modelId}/${hook}`;
     let result;
     try {
       result = await trainSae({
@@ -169,15 +176,23 @@ export async function trainSaeRun(
         }),
         checkpoint: { path: `${options.out}/${CHECKPOINT_FILE}`, every: options.checkpointEvery },
         signal,
-        onStep: (metrics, trainer) => {
+        onStep: async (metrics, trainer) => {
           // The first step of this call: a resumed run keeps the log lines up to its checkpoint, not the ones a
           // killed run wrote after it (those steps are taken again).
           log ??= openLogFrom(logPath, metrics.step - 1);
           progress.add(1, config.batchSize);
           last = { ...metrics };
-          if (metrics.step % options.logEvery === 0 || metrics.step === config.totalSteps) {
+          const evaluate = evalSet && metrics.step % options.evalEvery === 0;
+          if (metrics.step % options.logEvery === 0 || metrics.step === config.totalSteps || evaluate) {
             const activity = trainer.activity.report();
-            const line = { ...metrics, ...activity, rssMb: Deno.memoryUsage().rss / 2 ** 20, hash };
+            const evaluation = evaluate
+              ? await evalSet.evaluate(
+                await trainer.toSpec({ id: evalId, hookName: hook }),
+                options.model,
+                options.threads,
+              )
+              : {};
+            const line = { ...metrics, ...activity, ...evaluation, rssMb: Deno.memoryUsage().rss / 2 ** 20, hash };
             log.writeSync(new TextEncoder().encode(JSON.stringify(line) + "\n"));
           }
         },
@@ -195,17 +210,10 @@ export async function trainSaeRun(
         modelId: modelId,
       });
       const heldOut = await evaluateSae(sae, await modelRows(source, true), { threads: options.threads });
-      let spliced;
-      if (options.splicedRecords > 0) {
-        const batches = [];
-        let records = 0;
-        for await (const batch of await tokenBatches(source, true)) {
-          if (records >= options.splicedRecords) break;
-          batches.push(batch);
-          records += batch.batchSize;
-        }
-        if (batches.length > 0) spliced = await splicedLoss(options.model, sae, batches, { threads: options.threads });
-      }
+      const splicedBatches = await firstBatches(source, options.splicedRecords);
+      const spliced = splicedBatches.length > 0
+        ? await splicedLoss(options.model, sae, splicedBatches, { threads: options.threads })
+        : undefined;
       const saeFolder = `${options.out}/${SAE_FOLDER}`;
       await saveSaeLens(saeFolder, sae, {
         metadata: {
@@ -324,13 +332,35 @@ export const trainSaeTask: TaskDefinition<TrainSaeTaskOptions> = {
           nonNegativeInteger("--spliced-records"),
           64,
         )
+        .option(
+          "--eval-every <steps>",
+          "also evaluate on held-out rows (L0, FVU, dead, dense, spliced loss) every n steps, into the log (0: at the end only)",
+          nonNegativeInteger("--eval-every"),
+          0,
+        )
+        .option(
+          "--eval-tokens <n>",
+          "held-out rows kept in memory for --eval-every",
+          positiveInteger("--eval-tokens"),
+          16_384,
+        )
         .option("--checkpoint-every <steps>", "checkpoint interval", positiveInteger("--checkpoint-every"), 500)
         .option("--log-every <steps>", "train_log.jsonl interval", positiveInteger("--log-every"), 50)
         .option("--limit <n>", "read at most this many records", positiveInteger("--limit"))
         .option("--model-id <name>", "the model's name in the saved SAE (default: Hub id, or file/folder base name)")
         .option("--out <dir>", "output directory", "out/train-sae"),
     ),
-  presentational: ["out", "progress", "threads", "activationCache", "checkpointEvery", "logEvery", "batchSize"],
+  presentational: [
+    "out",
+    "progress",
+    "threads",
+    "activationCache",
+    "checkpointEvery",
+    "logEvery",
+    "evalEvery",
+    "evalTokens",
+    "batchSize",
+  ],
   async run(options, context) {
     const summary = await trainSaeRun(options, context);
     const { run, heldOut, spliced } = summary;

@@ -150,6 +150,24 @@ Deno.test("train-sae: Ctrl-C (SIGINT) saves a checkpoint at the step reached and
   );
 });
 
+Deno.test("train-sae: --eval-every logs held-out numbers while training, and changes nothing it trains", async () => {
+  await using plain = await tempDir();
+  await using evaluated = await tempDir();
+  await run(args(plain.path));
+  const summary = await run(args(evaluated.path, "--eval-every", "20", "--eval-tokens", "2000"));
+  assert.ok(equalBytes(await weights(evaluated.path), await weights(plain.path)), "the same SAE");
+  const log = (await Deno.readTextFile(`${evaluated.path}/${LOG_FILE}`)).trim().split("\n").map((l) => JSON.parse(l));
+  const evaluations = log.filter((line) => line.heldOut);
+  assert.deepEqual(evaluations.map((line) => line.step), [20, 40, 60]);
+  for (const { heldOut, spliced } of evaluations) {
+    assert.ok(heldOut.tokens >= 2000 && heldOut.tokens < 2000 + 16 * 128, `held-out tokens ${heldOut.tokens}`);
+    assert.ok(spliced.predictions > 0 && Number.isFinite(spliced.lossRecovered));
+  }
+  assert.ok(evaluations[2].heldOut.fvu < evaluations[0].heldOut.fvu, "held-out FVU falls while training");
+  // The final evaluation covers every held-out record; the spliced records are the same ones.
+  assert.deepEqual(evaluations[2].spliced.predictions, summary.spliced!.predictions);
+});
+
 Deno.test("train-sae: other settings into a checkpointed directory, or too little data, fail clearly", async () => {
   await using out = await tempDir();
   await run(args(out.path, "--steps", "10"));

@@ -17,8 +17,8 @@ export interface TrainSaeOptions {
   batches: AsyncIterable<Float32Array> | Iterable<Float32Array>;
   /** Where to keep the checkpoint, and how often (in steps) to write it; it is also written at the end. */
   checkpoint?: { path: string; every: number };
-  /** Called after every step. */
-  onStep?: (metrics: StepMetrics, trainer: SaeTrainer) => void;
+  /** Called (and awaited) after every step. */
+  onStep?: (metrics: StepMetrics, trainer: SaeTrainer) => void | Promise<void>;
   /** Stops between steps; the checkpoint is written first, so the same call resumes. */
   signal?: AbortSignal;
 }
@@ -69,7 +69,7 @@ export async function trainSae(
       }
       lastYield = await letEventLoopRun(lastYield);
       const metrics = await trainer.step(batch);
-      onStep?.(metrics, trainer);
+      await onStep?.(metrics, trainer);
       if (checkpoint && trainer.steps % checkpoint.every === 0) await trainer.saveCheckpoint(checkpoint.path);
     }
     if (!trainer || trainer.steps < config.totalSteps) {
