@@ -157,6 +157,7 @@ export async function trainSaeRun(
       label: `train-sae ${hook}`,
       mode: options.progress,
       total: config.totalSteps,
+      unit: { plural: "steps", rate: "steps/s" },
     });
     let last: Record<string, number> = {};
     const evalSet = options.evalEvery > 0
