@@ -72,7 +72,7 @@ export class SaeTrainer {
     }
     const scale = Math.fround(1 / Math.sqrt(squares / rows));
     const scaled = Float32Array.from(sample, (v) => v * scale);
-    const values = initialParameters({ ...config, initialThreshold: config.initialThreshold }, scaled);
+    const values = initialParameters(config, scaled);
     const params = toTensors(values, dIn, dSae);
     return new SaeTrainer(
       config,
