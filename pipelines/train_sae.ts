@@ -5,8 +5,8 @@
  * dead and dense features, and the next-token loss with the SAE spliced in; the SAE is saved in the SAELens format.
  * @module
  */
-import { configHash, type ProgressMode, ProgressReporter } from "@saeflow/core";
-import { loadDecoder } from "@saeflow/forward";
+import { ConfigError, configHash, type ProgressMode, ProgressReporter } from "@saeflow/core";
+import { type ForwardModel, loadDecoder } from "@saeflow/forward";
 import { writeFileAtomic } from "@saeflow/io";
 import {
   B_DEC_INITS,
@@ -27,8 +27,8 @@ import { addDatasetOptions, type DatasetFlags, datasetSpec } from "./lib/dataset
 import { addModelOptions, loadTokenizerFor, type ModelFlags, modelIdOf } from "./lib/model_options.ts";
 import { addProgressOption, nonNegativeInteger, numberIn, oneOf, positiveInteger } from "./lib/parse.ts";
 import { hookOf } from "./lib/sae_sources.ts";
-import { modelRows, trainingRows } from "./lib/train_sae/activation_source.ts";
-import { firstBatches, HeldOutSet } from "./lib/train_sae/held_out.ts";
+import { trainingRows } from "./lib/train_sae/activation_source.ts";
+import { firstBatches, heldOutRows, HeldOutSet } from "./lib/train_sae/held_out.ts";
 import { epochBatches } from "./lib/train_sae/epoch_batches.ts";
 
 /** Options of `deno task train-sae`. */
@@ -57,6 +57,7 @@ export interface TrainSaeTaskOptions extends DatasetFlags, ModelFlags {
   splicedRecords: number;
   evalEvery: number;
   evalTokens: number;
+  heldOutTokens: number;
   checkpointEvery: number;
   logEvery: number;
   limit?: number;
@@ -83,7 +84,8 @@ export interface TrainSaeSummary {
     peakRssMb: number;
   };
   final: Record<string, number>;
-  heldOut: Awaited<ReturnType<typeof evaluateSae>>;
+  /** Absent with `--eval-fraction 0`. */
+  heldOut?: Awaited<ReturnType<typeof evaluateSae>>;
   spliced?: Awaited<ReturnType<typeof splicedLoss>>;
   sae: string;
 }
@@ -102,7 +104,10 @@ export async function trainSaeRun(
   const spec = await datasetSpec(options);
   const hook = hookOf(options.layer, options.site);
   const tokenizer = await loadTokenizerFor(options);
-  const model = await loadDecoder(options.model, { hooks: [hook], threads: options.threads });
+  if (options.evalEvery > 0 && options.evalFraction === 0) {
+    throw new ConfigError("--eval-every evaluates on held-out records: give --eval-fraction > 0");
+  }
+  let model: ForwardModel | undefined = await loadDecoder(options.model, { hooks: [hook], threads: options.threads });
   const modelId = options.modelId ?? modelIdOf(options.model);
   let peakRss = Deno.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, Deno.memoryUsage().rss)), 200);
@@ -138,15 +143,21 @@ export async function trainSaeRun(
       bandwidth: options.bandwidth,
     });
     await Deno.mkdir(options.out, { recursive: true });
-    const cacheKey = await configHash({
+    // What the rows are (the cache's key), and what else the batches depend on (the checkpoint's). The record batch
+    // size belongs to both: length bucketing orders records within windows of its size.
+    const rowsSettings = {
       model: options.model,
+      tokenizer: options.tokenizer ?? null,
       hook,
       dataset: spec,
       maxTokens: options.maxTokens,
+      batchSize: options.batchSize,
       evalFraction: options.evalFraction,
       seed: options.seed,
       limit: options.limit ?? null,
-    });
+    };
+    const cacheKey = await configHash(rowsSettings);
+    const dataKey = await configHash({ ...rowsSettings, shuffleBuffer: options.shuffleBuffer });
     const rows = await trainingRows(
       source,
       options.activationCache ? { dir: options.activationCache, key: cacheKey, modelId } : undefined,
@@ -175,12 +186,15 @@ export async function trainSaeRun(
           capacity: options.shuffleBuffer,
           seed: options.seed,
         }),
-        checkpoint: { path: `${options.out}/${CHECKPOINT_FILE}`, every: options.checkpointEvery },
+        checkpoint: { path: `${options.out}/${CHECKPOINT_FILE}`, every: options.checkpointEvery, dataKey },
         signal,
         onStep: async (metrics, trainer) => {
           // The first step of this call: a resumed run keeps the log lines up to its checkpoint, not the ones a
           // killed run wrote after it (those steps are taken again).
-          log ??= openLogFrom(logPath, metrics.step - 1);
+          if (!log) {
+            log = openLogFrom(logPath, metrics.step - 1);
+            progress.add(metrics.step - 1); // resumed: the bar starts where the checkpoint was
+          }
           progress.add(1, config.batchSize);
           last = { ...metrics };
           const evaluate = evalSet && metrics.step % options.evalEvery === 0;
@@ -210,11 +224,7 @@ export async function trainSaeRun(
         hookName: hook,
         modelId: modelId,
       });
-      const heldOut = await evaluateSae(sae, await modelRows(source, true), { threads: options.threads });
-      const splicedBatches = await firstBatches(source, options.splicedRecords);
-      const spliced = splicedBatches.length > 0
-        ? await splicedLoss(options.model, sae, splicedBatches, { threads: options.threads })
-        : undefined;
+      // The SAE first: an evaluation that fails (out of memory on a big model, say) must not cost the training.
       const saeFolder = `${options.out}/${SAE_FOLDER}`;
       await saveSaeLens(saeFolder, sae, {
         metadata: {
@@ -223,6 +233,15 @@ export async function trainSaeRun(
           saeflow_training: config,
         },
       });
+      const heldOut = options.evalFraction > 0
+        ? await evaluateSae(sae, await heldOutRows(source, options.heldOutTokens), { threads: options.threads })
+        : undefined;
+      const splicedBatches = await firstBatches(source, options.splicedRecords);
+      await model.release(); // splicedLoss loads its own copies, one at a time
+      model = undefined;
+      const spliced = splicedBatches.length > 0
+        ? await splicedLoss(options.model, sae, splicedBatches, { threads: options.threads })
+        : undefined;
       const summary: TrainSaeSummary = {
         configHash: hash,
         model: modelId,
@@ -240,7 +259,7 @@ export async function trainSaeRun(
           peakRssMb: Math.max(peakRss, Deno.memoryUsage().rss) / 2 ** 20,
         },
         final: last,
-        heldOut,
+        ...(heldOut && { heldOut }),
         ...(spliced && { spliced }),
         sae: saeFolder,
       };
@@ -253,16 +272,24 @@ export async function trainSaeRun(
     }
   } finally {
     clearInterval(sampler);
-    await model.release();
+    await model?.release();
   }
 }
 
-/** The log at `path` holding only the lines of steps up to `lastStep`, opened for appending. */
+/**
+ * The log at `path` holding only the lines of steps up to `lastStep`, opened for appending. A line a kill cut short
+ * (it does not parse) goes with the steps after the checkpoint.
+ */
 function openLogFrom(path: string, lastStep: number): Deno.FsFile {
   let kept = "";
   try {
-    kept = Deno.readTextFileSync(path).split("\n").filter((line) => line && JSON.parse(line).step <= lastStep)
-      .map((line) => line + "\n").join("");
+    kept = Deno.readTextFileSync(path).split("\n").filter((line) => {
+      try {
+        return line !== "" && JSON.parse(line).step <= lastStep;
+      } catch {
+        return false;
+      }
+    }).map((line) => line + "\n").join("");
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
@@ -318,7 +345,7 @@ export const trainSaeTask: TaskDefinition<TrainSaeTaskOptions> = {
         .option(
           "--dead-after <tokens>",
           "a latent silent this long is dead",
-          nonNegativeInteger("--dead-after"),
+          positiveInteger("--dead-after"),
           1_000_000,
         )
         .option("--b-dec-init <how>", B_DEC_INITS.join(" | "), oneOf("--b-dec-init", B_DEC_INITS), "geometric-median")
@@ -345,6 +372,12 @@ export const trainSaeTask: TaskDefinition<TrainSaeTaskOptions> = {
           positiveInteger("--eval-tokens"),
           16_384,
         )
+        .option(
+          "--held-out-tokens <n>",
+          "held-out rows the final evaluation reads (at most about this many)",
+          positiveInteger("--held-out-tokens"),
+          262_144,
+        )
         .option("--checkpoint-every <steps>", "checkpoint interval", positiveInteger("--checkpoint-every"), 500)
         .option("--log-every <steps>", "train_log.jsonl interval", positiveInteger("--log-every"), 50)
         .option("--limit <n>", "read at most this many records", positiveInteger("--limit"))
@@ -360,7 +393,6 @@ export const trainSaeTask: TaskDefinition<TrainSaeTaskOptions> = {
     "logEvery",
     "evalEvery",
     "evalTokens",
-    "batchSize",
   ],
   async run(options, context) {
     const summary = await trainSaeRun(options, context);
@@ -371,13 +403,16 @@ export const trainSaeTask: TaskDefinition<TrainSaeTaskOptions> = {
         `peak RSS ${Math.round(run.peakRssMb)} MiB`,
     );
     console.log(
-      `held out (${heldOut.tokens} tokens): L0 ${heldOut.meanL0.toFixed(1)}, FVU ${heldOut.fvu?.toFixed(4)}, ` +
-        `dead ${(100 * heldOut.deadFraction).toFixed(1)}%, dense ${(100 * heldOut.denseFraction).toFixed(1)}%`,
+      !heldOut || heldOut.tokens === 0
+        ? "held out: no records (--eval-fraction 0, or none drawn)"
+        : `held out (${heldOut.tokens} tokens): L0 ${heldOut.meanL0.toFixed(1)}, FVU ${heldOut.fvu?.toFixed(4)}, ` +
+          `dead ${(100 * heldOut.deadFraction).toFixed(1)}%, dense ${(100 * heldOut.denseFraction).toFixed(1)}%`,
     );
     if (spliced) {
+      const sign = spliced.lossIncrease >= 0 ? "+" : "";
       console.log(
         `spliced next-token loss: clean ${spliced.cleanLoss.toFixed(4)}, with SAE ${spliced.splicedLoss.toFixed(4)} ` +
-          `(+${spliced.lossIncrease.toFixed(4)}), zero-ablated ${spliced.zeroAblatedLoss.toFixed(4)}; ` +
+          `(${sign}${spliced.lossIncrease.toFixed(4)}), zero-ablated ${spliced.zeroAblatedLoss.toFixed(4)}; ` +
           `loss recovered ${(100 * spliced.lossRecovered).toFixed(1)}%`,
       );
     }

@@ -1,12 +1,14 @@
 /**
  * The downstream test of an SAE: its reconstruction spliced into the model in place of the activations it was trained
- * on, and the next-token loss the model keeps. Three graphs run every batch: the clean model, the model with the SAE's
+ * on, and the next-token loss the model keeps. Three graphs run: the clean model, the model with the SAE's
  * reconstruction at the hook, and the model with that hook zero-ablated; the fraction of loss recovered is
  * `(zero − spliced) / (zero − clean)` (1: the SAE loses nothing the model uses; 0: as bad as deleting the activations).
+ * Position 0 keeps its own value in both replacements when the batches start with BOS: SAEs are trained without BOS
+ * (its residual is an outlier the SAE never sees), as SAEBench leaves special tokens unreconstructed.
  * @module
  */
 import { ConfigError } from "@saeflow/core";
-import { type ForwardModel, loadDecoder, type LoadDecoderOptions } from "@saeflow/forward";
+import { type GraphBuilder, loadDecoder, type LoadDecoderOptions } from "@saeflow/forward";
 import type { TokenBatch } from "@saeflow/tokenize";
 import { addEncoder } from "./encoder_graph.ts";
 import type { SaeSpec } from "./sae_spec.ts";
@@ -28,7 +30,8 @@ export interface SplicedLoss {
 /**
  * Runs `batches` through the model (a folder, `.bin` or Hub id `loadDecoder` builds a graph for) three ways and
  * averages the next-token cross-entropy over real tokens. The SAE must name its hook (`spec.hookName`) and carry
- * `W_dec`.
+ * `W_dec`. The three models are loaded one after another, each released before the next: a big model's weights are
+ * held twice at most (here and by the caller), never four times.
  *
  * @example
  * ```ts
@@ -39,52 +42,57 @@ export interface SplicedLoss {
 export async function splicedLoss(
   modelSource: string,
   spec: SaeSpec,
-  batches: Iterable<TokenBatch> | AsyncIterable<TokenBatch>,
+  batches: readonly TokenBatch[],
   options: Pick<LoadDecoderOptions, "executionProvider" | "threads"> = {},
 ): Promise<SplicedLoss> {
   const hookName = spec.hookName;
   if (!hookName) throw new ConfigError(`${spec.source}: the SAE names no hook; splicing needs one`);
   if (!spec.weights.W_dec) throw new ConfigError(`${spec.source}: the SAE has no W_dec; splicing needs it`);
-  const load = (splice?: "sae" | "zero") =>
-    loadDecoder(modelSource, {
+  const keepFirst = batches.length > 0 && batches.every((b) => b.hasBos);
+  const replacement = (kind: "sae" | "zero") => (g: GraphBuilder, value: string): string => {
+    const replaced = kind === "zero"
+      ? g.node("Sub", [value, value])
+      : addEncoder(g, spec, value, { reconstruction: true, outputs: false, prefix: "sae/" }).reconstructed!;
+    if (!keepFirst) return replaced;
+    const positions = (from: string, start: number, end: number) =>
+      g.node("Slice", [from, g.ints([start]), g.ints([end]), g.ints([1])]);
+    return g.node("Concat", [positions(value, 0, 1), positions(replaced, 1, 2 ** 31 - 1)], { axis: { i: 1 } });
+  };
+  const sums: number[] = [];
+  let predictions = 0;
+  for (const kind of [undefined, "sae", "zero"] as const) {
+    const model = await loadDecoder(modelSource, {
       ...options,
       logits: true,
-      hooks: splice ? [hookName] : [],
+      hooks: kind ? [hookName] : [],
       exposeHooks: false,
-      splice: splice
-        ? new Map([[hookName, (g, value) =>
-          splice === "zero"
-            ? g.node("Sub", [value, value])
-            : addEncoder(g, spec, value, { reconstruction: true, outputs: false, prefix: "sae/" }).reconstructed!]])
-        : undefined,
+      splice: kind ? new Map([[hookName, replacement(kind)]]) : undefined,
     });
-  const models: ForwardModel[] = [];
-  try {
-    for (const kind of [undefined, "sae", "zero"] as const) models.push(await load(kind));
-    const sums = [0, 0, 0];
-    let predictions = 0;
-    for await (const batch of batches) {
-      for (let m = 0; m < models.length; m++) {
-        const { logits } = await models[m].run(batch);
-        const scored = nextTokenLoss(batch, logits!, models[m].info.vocabSize!);
-        sums[m] += scored.sum;
-        if (m === 0) predictions += scored.predictions;
+    try {
+      let sum = 0;
+      predictions = 0;
+      for (const batch of batches) {
+        const { logits } = await model.run(batch);
+        const scored = nextTokenLoss(batch, logits!, model.info.vocabSize!);
+        sum += scored.sum;
+        predictions += scored.predictions;
       }
+      sums.push(sum);
+    } finally {
+      await model.release();
     }
-    if (predictions === 0) throw new ConfigError(`spliced loss: no row has two tokens to score`);
-    const [cleanLoss, spliced, zeroAblatedLoss] = sums.map((s) => s / predictions);
-    return {
-      hookName,
-      predictions,
-      cleanLoss,
-      splicedLoss: spliced,
-      zeroAblatedLoss,
-      lossIncrease: spliced - cleanLoss,
-      lossRecovered: (zeroAblatedLoss - spliced) / (zeroAblatedLoss - cleanLoss),
-    };
-  } finally {
-    for (const model of models) await model.release();
   }
+  if (predictions === 0) throw new ConfigError(`spliced loss: no row has two tokens to score`);
+  const [cleanLoss, spliced, zeroAblatedLoss] = sums.map((s) => s / predictions);
+  return {
+    hookName,
+    predictions,
+    cleanLoss,
+    splicedLoss: spliced,
+    zeroAblatedLoss,
+    lossIncrease: spliced - cleanLoss,
+    lossRecovered: (zeroAblatedLoss - spliced) / (zeroAblatedLoss - cleanLoss),
+  };
 }
 
 /** Sum over real positions t < length − 1 of `−log softmax(logits[t])[ids[t + 1]]`, in float64. */

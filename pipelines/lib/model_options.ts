@@ -3,6 +3,7 @@
  * model's own (a Hugging Face folder or Hub id), or for a llama2.c checkpoint the single `tok*.bin` beside it.
  * @module
  */
+import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Command } from "commander";
 import { ConfigError } from "@saeflow/core";
@@ -66,5 +67,7 @@ async function llama2cTokenizerBeside(model: string): Promise<string> {
  * by its base name without extension (`stories260K`), never a path that only means something on this machine.
  */
 export function modelIdOf(source: string): string {
-  return isHubId(source) ? source : basename(source.replace(/\/+$/, "")).replace(/\.(bin|onnx)$/, "");
+  // A relative folder ("models/gemma-2-2b") looks like a Hub id too: what exists here is a local model.
+  if (isHubId(source) && !existsSync(source)) return source;
+  return basename(source.replace(/\/+$/, "")).replace(/\.(bin|onnx)$/, "");
 }

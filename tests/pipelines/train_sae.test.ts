@@ -8,6 +8,7 @@ import { ConfigError, DataError } from "@saeflow/core";
 import { SafetensorsFile } from "@saeflow/io";
 import { loadSaeLens, SaeEncoder, SaeTrainer, startTfjsBackend } from "@saeflow/sae";
 import { parseTask } from "../../pipelines/lib/cli.ts";
+import { modelIdOf } from "../../pipelines/lib/model_options.ts";
 import {
   CHECKPOINT_FILE,
   LOG_FILE,
@@ -43,10 +44,11 @@ Deno.test("train-sae: the SAELens folder reloads and encodes like the trainer's 
   const summary = await run(args(out.path));
   assert.equal(summary.run.steps, 60);
   assert.equal(summary.hook, "blocks.2.hook_resid_post");
-  assert.ok(summary.heldOut.tokens > 1000, `held-out tokens ${summary.heldOut.tokens}`);
-  assert.ok(summary.heldOut.meanL0 <= 8 && summary.heldOut.meanL0 > 6, `L0 ${summary.heldOut.meanL0}`);
+  const heldOut = summary.heldOut!;
+  assert.ok(heldOut.tokens > 1000, `held-out tokens ${heldOut.tokens}`);
+  assert.ok(heldOut.meanL0 <= 8 && heldOut.meanL0 > 6, `L0 ${heldOut.meanL0}`);
   // 60 small steps already explain most of the variance and keep most of the model's next-token loss.
-  assert.ok(summary.heldOut.fvu! < 0.5, `FVU ${summary.heldOut.fvu}`);
+  assert.ok(heldOut.fvu! < 0.5, `FVU ${heldOut.fvu}`);
   assert.ok(summary.spliced!.lossRecovered > 0.7, `loss recovered ${summary.spliced!.lossRecovered}`);
   assert.ok(summary.spliced!.predictions > 100);
   const onDisk = JSON.parse(await Deno.readTextFile(`${out.path}/${TRAIN_SUMMARY_FILE}`));
@@ -176,10 +178,26 @@ Deno.test("train-sae: other settings into a checkpointed directory, or too littl
     assert.match(e.message, /checkpoint of another training run: learningRate 0.003 there, 0.001 now/);
     return true;
   });
+  // Another record batch size orders the rows differently: the checkpoint's data key says so.
+  await assert.rejects(run(args(out.path, "--steps", "10", "--batch-size", "4")), (e) => {
+    assert.ok(e instanceof ConfigError);
+    assert.match(e.message, /checkpoint of a run on other data/);
+    return true;
+  });
+  await assert.rejects(
+    run(args(out.path, "--eval-fraction", "0", "--eval-every", "5")),
+    /--eval-every evaluates on held-out records: give --eval-fraction > 0/,
+  );
   await using small = await tempDir();
   await assert.rejects(run(args(small.path, "--limit", "3", "--train-batch", "4096")), (e) => {
     assert.ok(e instanceof DataError);
     assert.match(e.message, /an epoch gave no batch of 4096 rows/);
     return true;
   });
+});
+
+Deno.test("train-sae: the saved SAE names its model by Hub id, or by a local file's or folder's base name", () => {
+  assert.equal(modelIdOf("google/gemma-2-2b"), "google/gemma-2-2b");
+  assert.equal(modelIdOf(sharedModel("stories260K/stories260K.bin")), "stories260K");
+  assert.equal(modelIdOf("data/saes/"), "saes", "an existing relative folder is local, not a Hub id");
 });

@@ -101,3 +101,18 @@ Deno.test("splicedLoss: an SAE without a hook or decoder is refused, naming it",
     (e) => e instanceof ConfigError && /W_dec/.test(e.message),
   );
 });
+
+Deno.test("splicedLoss: with BOS first, position 0 keeps its own value (SAEs never see BOS); without, it is replaced too", async () => {
+  const model = sharedModel("stories260K/stories260K.bin");
+  const tokenizer = await loadLlama2cTokenizer(sharedModel("stories260K/tok512.bin"));
+  // Two tokens per row: the only prediction is made at position 0, which a causal model computes from itself alone.
+  const rows = ["Once", "The", "Tom"].map((t) => tokenizer.encode(t).slice(0, 2));
+  const kept = await splicedLoss(model, identitySae(0), [padBatch(rows, { padId: 0, hasBos: true })]);
+  assert.equal(kept.predictions, 3);
+  assert.ok(Math.abs(kept.splicedLoss - kept.cleanLoss) < 1e-9, "BOS untouched: nothing changes");
+  assert.ok(Math.abs(kept.zeroAblatedLoss - kept.cleanLoss) < 1e-9);
+  const replaced = await splicedLoss(model, identitySae(0), [padBatch(rows, { padId: 0, hasBos: false })]);
+  // A zeroed residual stream stays zero through the later blocks (RMSNorm(0) = 0): uniform logits, log(512) nats.
+  assert.ok(Math.abs(replaced.zeroAblatedLoss - Math.log(512)) < 1e-6, `${replaced.zeroAblatedLoss}`);
+  assert.ok(Math.abs(replaced.splicedLoss - Math.log(512)) < 1e-6);
+});

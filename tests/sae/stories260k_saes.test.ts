@@ -13,7 +13,7 @@ import { loadLlama2cTokenizer, padBatch } from "@saeflow/tokenize";
 import { parseTask } from "../../pipelines/lib/cli.ts";
 import { datasetSpec } from "../../pipelines/lib/dataset_options.ts";
 import { hookOf } from "../../pipelines/lib/sae_sources.ts";
-import { modelRows } from "../../pipelines/lib/train_sae/activation_source.ts";
+import { heldOutRows } from "../../pipelines/lib/train_sae/held_out.ts";
 import { type TrainSaeSummary, trainSaeTask } from "../../pipelines/train_sae.ts";
 import { sharedData, sharedModel } from "../helpers.ts";
 
@@ -78,10 +78,11 @@ for (const name of FIXTURES) {
         evalFraction: options.evalFraction,
         seed: options.seed,
       };
-      const heldOut = await evaluateSae(spec, await modelRows(source, true));
-      assert.equal(heldOut.tokens, summary.heldOut.tokens);
-      assert.ok(Math.abs(heldOut.meanL0 - summary.heldOut.meanL0) < 1e-3, `L0 ${heldOut.meanL0}`);
-      assert.ok(Math.abs(heldOut.fvu! - summary.heldOut.fvu!) < 1e-4, `FVU ${heldOut.fvu} vs ${summary.heldOut.fvu}`);
+      const heldOut = await evaluateSae(spec, await heldOutRows(source, options.heldOutTokens));
+      const recorded = summary.heldOut!;
+      assert.equal(heldOut.tokens, recorded.tokens);
+      assert.ok(Math.abs(heldOut.meanL0 - recorded.meanL0) < 1e-3, `L0 ${heldOut.meanL0}`);
+      assert.ok(Math.abs(heldOut.fvu! - recorded.fvu!) < 1e-4, `FVU ${heldOut.fvu} vs ${recorded.fvu}`);
       // Quality bars the training must clear.
       assert.ok(heldOut.fvu! < 0.12, `held-out FVU ${heldOut.fvu}`);
       assert.ok(heldOut.deadFraction < 0.05, `dead ${heldOut.deadFraction}`);

@@ -58,10 +58,15 @@ export class SaeTrainer {
     readonly activity: FeatureActivity,
     /** Rows trained on so far. */
     public tokens: number,
+    /**
+     * What else a resumed run must share with this one: a hash of where its rows come from (model, hook, dataset,
+     * tokenization, shuffling). Checkpoints record it; {@link resume} refuses another.
+     */
+    readonly dataKey?: string,
   ) {}
 
   /** A fresh trainer whose scale and `b_dec` come from `sample` (`[rows, dIn]`, the first batch, say). */
-  static create(config: SaeTrainingConfig, sample: Float32Array): SaeTrainer {
+  static create(config: SaeTrainingConfig, sample: Float32Array, dataKey?: string): SaeTrainer {
     const { dIn, dSae } = config;
     if (tf.getBackend() === "wasm") checkWasmHeap(config);
     const rows = rowsOf(sample, dIn, "the initialisation sample");
@@ -81,6 +86,7 @@ export class SaeTrainer {
       Adam.zeros(adamOptions(config), params),
       FeatureActivity.fresh(dSae),
       0,
+      dataKey,
     );
   }
 
@@ -98,6 +104,9 @@ export class SaeTrainer {
     const { config } = this;
     const { dIn, dSae } = config;
     const rows = rowsOf(batch, dIn, `batch ${this.steps + 1}`);
+    if (rows !== config.batchSize) {
+      throw new DataError(`batch ${this.steps + 1}`, {}, `${rows} rows`, `the configured ${config.batchSize} rows`);
+    }
     const names = parameterNames(config.architecture);
     const learningRate = learningRateAt(this.steps, config);
     const dead = config.architecture === "topk" && config.auxCoefficient > 0
@@ -216,15 +225,16 @@ export class SaeTrainer {
       steps: this.steps,
       tokens: this.tokens,
       tokensSinceReport,
+      dataKey: this.dataKey ?? null,
     };
     await writeSafetensors(path, tensors, { [CHECKPOINT_KEY]: JSON.stringify(state) });
   }
 
   /**
-   * The trainer saved at `path`. Its config must equal `config` (a resumed run must be the same run); a ConfigError
-   * names the settings that differ.
+   * The trainer saved at `path`. Its config must equal `config`, and its data key `dataKey` when one is given (a
+   * resumed run must be the same run); a ConfigError names the settings that differ.
    */
-  static async resume(path: string, config: SaeTrainingConfig): Promise<SaeTrainer> {
+  static async resume(path: string, config: SaeTrainingConfig, dataKey?: string): Promise<SaeTrainer> {
     await using file = await SafetensorsFile.open(path);
     const json = file.metadata[CHECKPOINT_KEY];
     if (json === undefined) {
@@ -236,7 +246,14 @@ export class SaeTrainer {
       steps: number;
       tokens: number;
       tokensSinceReport: number;
+      dataKey: string | null;
     };
+    if (dataKey !== undefined && state.dataKey !== dataKey) {
+      throw new ConfigError(
+        `${path} is a checkpoint of a run on other data (data key ${state.dataKey} there, ${dataKey ?? null} now: ` +
+          `another model, hook, dataset, tokenization or shuffling); use another output directory, or the same settings`,
+      );
+    }
     const differing = Object.keys({ ...config, ...state.config }).filter((key) =>
       canonicalJson((config as unknown as Record<string, unknown>)[key]) !==
         canonicalJson((state.config as unknown as Record<string, unknown>)[key])
@@ -271,7 +288,7 @@ export class SaeTrainer {
       state.tokensSinceReport,
     );
     const adam = new Adam(adamOptions(config), state.steps, m, v);
-    return new SaeTrainer(config, state.scale, params, adam, activity, state.tokens);
+    return new SaeTrainer(config, state.scale, params, adam, activity, state.tokens, state.dataKey ?? undefined);
   }
 
   dispose(): void {

@@ -2,7 +2,8 @@
  * The TopK SAE objective (Gao et al. 2024, "Scaling and evaluating sparse autoencoders"): keep each token's k
  * largest pre-activations, ReLU them, reconstruct; the loss is the normalised MSE `Σ‖x − x̂‖² / Σ‖x − x̄‖²` plus
  * AuxK: the top `k_aux` pre-activations of the dead latents reconstruct the (detached) residual `x − x̂` without
- * `b_dec`, weighted by `auxCoefficient` (1/32) and by `min(dead / k_aux, 1)` as in SAELens.
+ * `b_dec`, weighted by `auxCoefficient` (1/32) and by `min(dead / k_aux, 1)` (SAELens), both terms divided by the
+ * batch's total variance (as EleutherAI's sparsify does; Gao et al. normalise AuxK by the residual's variance).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";

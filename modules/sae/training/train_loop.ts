@@ -15,8 +15,11 @@ export interface TrainSaeOptions {
   config: SaeTrainingConfig;
   /** Training batches (`[batchSize, dIn]`), from the start of the run; enough for `config.totalSteps`. */
   batches: AsyncIterable<Float32Array> | Iterable<Float32Array>;
-  /** Where to keep the checkpoint, and how often (in steps) to write it; it is also written at the end. */
-  checkpoint?: { path: string; every: number };
+  /**
+   * Where to keep the checkpoint, and how often (in steps) to write it; it is also written at the end and when the
+   * run is stopped. `dataKey` (a hash of where the batches come from) must match for a checkpoint to be resumed.
+   */
+  checkpoint?: { path: string; every: number; dataKey?: string };
   /** Called (and awaited) after every step. */
   onStep?: (metrics: StepMetrics, trainer: SaeTrainer) => void | Promise<void>;
   /** Stops between steps; the checkpoint is written first, so the same call resumes. */
@@ -50,7 +53,7 @@ export async function trainSae(
     throw new ConfigError(`checkpoint every ${checkpoint.every} steps: expected a positive integer`);
   }
   let trainer = checkpoint && (await statIfExists(checkpoint.path))?.isFile
-    ? await SaeTrainer.resume(checkpoint.path, config)
+    ? await SaeTrainer.resume(checkpoint.path, config, checkpoint.dataKey)
     : undefined;
   const resumedAt = trainer?.steps ?? 0;
   const started = performance.now();
@@ -61,16 +64,13 @@ export async function trainSae(
     for await (const batch of batches) {
       seen++;
       if (seen <= resumedAt) continue;
-      trainer ??= SaeTrainer.create(config, batch);
-      if (trainer.steps >= config.totalSteps) break;
-      if (signal?.aborted) {
-        if (checkpoint) await trainer.saveCheckpoint(checkpoint.path);
-        signal.throwIfAborted();
-      }
+      trainer ??= SaeTrainer.create(config, batch, checkpoint?.dataKey);
       lastYield = await letEventLoopRun(lastYield);
+      signal?.throwIfAborted(); // the checkpoint is written on the way out
       const metrics = await trainer.step(batch);
       await onStep?.(metrics, trainer);
       if (checkpoint && trainer.steps % checkpoint.every === 0) await trainer.saveCheckpoint(checkpoint.path);
+      if (trainer.steps >= config.totalSteps) break; // before the source is asked for a batch nobody needs
     }
     if (!trainer || trainer.steps < config.totalSteps) {
       throw new DataError(
@@ -83,6 +83,11 @@ export async function trainSae(
     if (checkpoint && trainer.steps % checkpoint.every !== 0) await trainer.saveCheckpoint(checkpoint.path);
     return { trainer, resumedAt, steps: trainer.steps - resumedAt, seconds: (performance.now() - started) / 1000 };
   } catch (error) {
+    // Stopped (here, or while waiting for a batch from a source that saw the same signal and failed): the trainer is
+    // between steps, so its state is worth keeping.
+    if (signal?.aborted && trainer && checkpoint && trainer.steps > resumedAt) {
+      await trainer.saveCheckpoint(checkpoint.path);
+    }
     trainer?.dispose();
     throw error;
   }

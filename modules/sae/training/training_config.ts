@@ -84,13 +84,13 @@ export function resolveTrainingConfig(input: TrainingConfigInput): SaeTrainingCo
   if (!B_DEC_INITS.includes(config.bDecInit)) {
     throw new ConfigError(`SAE training: bDecInit "${config.bDecInit}"; expected one of ${B_DEC_INITS.join(", ")}`);
   }
-  const positiveIntegers = ["dIn", "dSae", "batchSize", "totalSteps", "k", "auxK"] as const;
+  const positiveIntegers = ["dIn", "dSae", "batchSize", "totalSteps", "k", "auxK", "deadAfterTokens"] as const;
   for (const key of positiveIntegers) {
     if (!Number.isInteger(config[key]) || config[key] < 1) {
       throw new ConfigError(`SAE training: ${key} is ${config[key]}; expected a positive integer`);
     }
   }
-  for (const key of ["warmupSteps", "decaySteps", "l0WarmupSteps", "seed", "deadAfterTokens"] as const) {
+  for (const key of ["warmupSteps", "decaySteps", "l0WarmupSteps", "seed"] as const) {
     if (!Number.isInteger(config[key]) || config[key] < 0) {
       throw new ConfigError(`SAE training: ${key} is ${config[key]}; expected an integer ≥ 0`);
     }

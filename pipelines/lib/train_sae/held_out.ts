@@ -30,15 +30,7 @@ export class HeldOutSet {
     source: ActivationSourceOptions,
     { tokens, records }: { tokens: number; records: number },
   ): Promise<HeldOutSet> {
-    const rows: RowBlock[] = [];
-    let kept = 0;
-    if (tokens > 0) {
-      for await (const block of await modelRows(source, true)) {
-        rows.push(block);
-        if ((kept += block.count) >= tokens) break;
-      }
-    }
-    return new HeldOutSet(rows, await firstBatches(source, records));
+    return new HeldOutSet(await heldOutRows(source, tokens), await firstBatches(source, records));
   }
 
   /** The SAE on the kept rows, and spliced into `modelSource` on the kept batches. */
@@ -59,4 +51,16 @@ export async function firstBatches(source: ActivationSourceOptions, records: num
     if ((seen += batch.batchSize) >= records) break;
   }
   return batches;
+}
+
+/** The held-out rows, at most about `tokens` of them (whole blocks). */
+export async function heldOutRows(source: ActivationSourceOptions, tokens: number): Promise<RowBlock[]> {
+  const blocks: RowBlock[] = [];
+  let kept = 0;
+  if (tokens <= 0) return blocks;
+  for await (const block of await modelRows(source, true)) {
+    blocks.push(block);
+    if ((kept += block.count) >= tokens) break;
+  }
+  return blocks;
 }

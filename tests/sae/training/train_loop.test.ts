@@ -4,7 +4,7 @@
  * resumes to the same bits; a source that runs dry is a DataError saying how far it got.
  */
 import assert from "node:assert/strict";
-import { DataError } from "@saeflow/core";
+import { ConfigError, DataError } from "@saeflow/core";
 import { resolveTrainingConfig, startTfjsBackend, trainSae } from "@saeflow/sae";
 import { tempDir } from "../../helpers.ts";
 import { mulberry32, standardNormal } from "../../random.ts";
@@ -17,10 +17,10 @@ const batches = Array.from({ length: 400 }, () => Float32Array.from({ length: 25
 const config = resolveTrainingConfig({
   architecture: "topk",
   dIn: D,
-  dSae: 256,
+  dSae: 64,
   k: 4,
   totalSteps: 400,
-  batchSize: 512,
+  batchSize: 256,
 });
 
 Deno.test("trainSae: a timer's abort stops it between steps (checkpoint written), and the rerun ends bit-identical", async () => {
@@ -54,4 +54,22 @@ Deno.test("trainSae: a source that runs dry is a DataError saying how many batch
     assert.match(e.message, /ended after 7 batches \(7 of 400 steps done\)/);
     return true;
   });
+});
+
+Deno.test("trainSae: a checkpoint of a run on other data (another data key) is refused; so is a batch of the wrong size", async () => {
+  await using dir = await tempDir();
+  const path = `${dir.path}/checkpoint.safetensors`;
+  const short = { ...config, totalSteps: 3 };
+  (await trainSae({ config: short, batches, checkpoint: { path, every: 1, dataKey: "layer-1" } })).trainer.dispose();
+  await assert.rejects(
+    trainSae({ config: short, batches, checkpoint: { path, every: 1, dataKey: "layer-3" } }),
+    (e) => e instanceof ConfigError && /other data \(data key layer-1 there, layer-3 now/.test(e.message),
+  );
+  const resumed = await trainSae({ config: short, batches, checkpoint: { path, every: 1, dataKey: "layer-1" } });
+  assert.equal(resumed.steps, 0, "the same key resumes a finished run: nothing left to do");
+  resumed.trainer.dispose();
+  await assert.rejects(
+    trainSae({ config: short, batches: [batches[0].subarray(0, 100 * D)] }),
+    (e) => e instanceof DataError && /batch 1: 100 rows; expected the configured 256 rows/.test(e.message),
+  );
 });
