@@ -147,6 +147,14 @@ const cases: Case[] = [
   { architecture: "jumprelu", dIn: 2304, expansion: 8, batch: 256, steps: quick ? 1 : 2 },
 ];
 
+// First, in a fresh process: the later cases grow the wasm heap and the webgpu ones map buffers, which RSS keeps.
+const rss = await rssOverStream(quick ? 400 : 3000, quick ? 100 : 500);
+await saveResults(
+  "train_sae_rss",
+  rss,
+  "TopK 64×512, batch 1024, a 65,536-row shuffle buffer fed by an endless synthetic stream of 1,000-row blocks.",
+);
+
 const throughput: Record<string, string | number>[] = [];
 for (const c of cases) {
   try {
@@ -188,10 +196,3 @@ const profile = [
   ...await profileStep({ architecture: "jumprelu", dIn: 256, expansion: 16, batch: 4096, steps: 1 }),
 ];
 await saveResults("train_sae_profile", profile, "tfjs kernel times of one wasm training step (tf.profile), top 6.");
-
-const rss = await rssOverStream(quick ? 400 : 3000, quick ? 100 : 500);
-await saveResults(
-  "train_sae_rss",
-  rss,
-  "TopK 64×512, batch 1024, a 65,536-row shuffle buffer fed by an endless synthetic stream of 1,000-row blocks.",
-);
