@@ -22,3 +22,4 @@ export { Llama2cTokenizer, type Llama2cTokenizerOptions, loadLlama2cTokenizer } 
 export { padBatch, type PadBatchOptions } from "./pad_batch.ts";
 export { type TokenizeOptions, TokenizeStream } from "./tokenize_stream.ts";
 export { BYTE_TOKENIZER_SPECIALS, BYTE_TOKENIZER_VOCAB_SIZE, byteTokenizerFiles } from "./byte_tokenizer_files.ts";
+export { type BpeTokenizerFiles, trainBpe, type TrainBpeOptions } from "./bpe_trainer.ts";
