@@ -6,6 +6,7 @@
  */
 import { ConfigError, DataError } from "@saeflow/core";
 import { BYTE_LEVEL_SPLIT, BYTE_TO_UNICODE, toByteLevel } from "./byte_level.ts";
+import { BOS_FIRST, bpeModel, SPECIAL_TOKENS, specialAddedTokens, TOKENIZER_CONFIG } from "./hf_tokenizer_parts.ts";
 
 /** Options of {@link trainBpe}. */
 export interface TrainBpeOptions {
@@ -29,8 +30,7 @@ export interface BpeTokenizerFiles {
 }
 
 /** Specials first, so that their ids (0, 1, 2) are the same as the byte tokenizer's whatever the corpus. */
-const SPECIALS = ["<pad>", "<bos>", "<eos>"] as const;
-const BASE_SIZE = SPECIALS.length + 256;
+const BASE_SIZE = SPECIAL_TOKENS.length + 256;
 /** Pairs are keyed `a * PAIR_BASE + b`: a number key, exact below 2^53, is much faster in a Map than a string. */
 const PAIR_BASE = 2 ** 20;
 
@@ -62,7 +62,7 @@ export async function trainBpe(
   const { vocabSize, minFrequency = 2 } = options;
   if (!Number.isInteger(vocabSize) || vocabSize < BASE_SIZE || vocabSize > PAIR_BASE) {
     throw new ConfigError(
-      `BPE vocabSize ${vocabSize} is impossible; expected an integer from ${BASE_SIZE} (${SPECIALS.length} specials + ` +
+      `BPE vocabSize ${vocabSize} is impossible; expected an integer from ${BASE_SIZE} (${SPECIAL_TOKENS.length} specials + ` +
         `256 bytes) to ${PAIR_BASE}`,
     );
   }
@@ -106,8 +106,8 @@ function learnMerges(
   vocabSize: number,
   minFrequency: number,
 ): { symbols: string[]; merges: [string, string][] } {
-  const symbols: string[] = [...SPECIALS, ...BYTE_TO_UNICODE];
-  const ids = new Map<string, number>(BYTE_TO_UNICODE.map((s, b) => [s, SPECIALS.length + b]));
+  const symbols: string[] = [...SPECIAL_TOKENS, ...BYTE_TO_UNICODE];
+  const ids = new Map<string, number>(BYTE_TO_UNICODE.map((s, b) => [s, SPECIAL_TOKENS.length + b]));
   const words: number[][] = [];
   const freqs: number[] = [];
   for (const [word, count] of wordCounts) {
@@ -259,18 +259,6 @@ class PairQueue {
   }
 }
 
-const TOKENIZER_CONFIG = {
-  tokenizer_class: "PreTrainedTokenizerFast",
-  add_bos_token: true,
-  add_eos_token: false,
-  bos_token: "<bos>",
-  eos_token: "<eos>",
-  pad_token: "<pad>",
-  model_max_length: 1024,
-  // transformers.js would otherwise "clean up" the decoded text (" ." → "."), breaking decode(encode(x)) === x
-  clean_up_tokenization_spaces: false,
-};
-
 /**
  * The `tokenizer.json` text. Merges are written as `[left, right]` pairs, the format of `tokenizers` ≥ 0.20 that
  * transformers.js 3 and 4 read beside the older `"left right"` strings. The vocabulary and the merges are written one
@@ -281,40 +269,12 @@ function tokenizerJson(symbols: readonly string[], merges: readonly [string, str
     version: "1.0",
     truncation: null,
     padding: null,
-    added_tokens: SPECIALS.map((content, id) => ({
-      id,
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
+    added_tokens: specialAddedTokens(),
     normalizer: null,
     pre_tokenizer: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
-    post_processor: {
-      type: "TemplateProcessing",
-      single: [{ SpecialToken: { id: "<bos>", type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }],
-      pair: [
-        { SpecialToken: { id: "<bos>", type_id: 0 } },
-        { Sequence: { id: "A", type_id: 0 } },
-        { Sequence: { id: "B", type_id: 0 } },
-      ],
-      special_tokens: { "<bos>": { id: "<bos>", ids: [1], tokens: ["<bos>"] } },
-    },
+    post_processor: BOS_FIRST,
     decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: {
-      type: "BPE",
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
-      fuse_unk: false,
-      byte_fallback: false,
-      ignore_merges: false,
-      vocab: "@VOCAB@",
-      merges: "@MERGES@",
-    },
+    model: bpeModel("@VOCAB@", "@MERGES@", false),
   };
   const vocab = symbols.map((token, id) => `   ${JSON.stringify(token)}: ${id}`).join(",\n");
   const mergeLines = merges.map((pair) => `   ${JSON.stringify(pair)}`).join(",\n");

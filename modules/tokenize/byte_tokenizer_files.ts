@@ -6,6 +6,8 @@
  * @module
  */
 
+import { BOS_FIRST, bpeModel, SPECIAL_TOKENS, specialAddedTokens, TOKENIZER_CONFIG } from "./hf_tokenizer_parts.ts";
+
 /** Ids of the special tokens. */
 export const BYTE_TOKENIZER_SPECIALS = { pad: 0, bos: 1, eos: 2 } as const;
 /** 3 specials + 256 bytes. */
@@ -25,60 +27,21 @@ const byteToken = (b: number) => `<0x${b.toString(16).toUpperCase().padStart(2, 
  * ```
  */
 export function byteTokenizerFiles(): { tokenizerJson: string; tokenizerConfigJson: string } {
-  const specials = [["<pad>", 0], ["<bos>", 1], ["<eos>", 2]] as const;
-  const vocab: Record<string, number> = Object.fromEntries(specials);
+  const vocab: Record<string, number> = Object.fromEntries(SPECIAL_TOKENS.map((token, id) => [token, id]));
   for (let b = 0; b < 256; b++) vocab[byteToken(b)] = b + 3;
   const tokenizer = {
     version: "1.0",
     truncation: null,
     padding: null,
-    added_tokens: specials.map(([content, id]) => ({
-      id,
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
+    added_tokens: specialAddedTokens(),
     normalizer: null,
     pre_tokenizer: null,
-    post_processor: {
-      type: "TemplateProcessing",
-      single: [{ SpecialToken: { id: "<bos>", type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }],
-      pair: [
-        { SpecialToken: { id: "<bos>", type_id: 0 } },
-        { Sequence: { id: "A", type_id: 0 } },
-        { Sequence: { id: "B", type_id: 0 } },
-      ],
-      special_tokens: { "<bos>": { id: "<bos>", ids: [1], tokens: ["<bos>"] } },
-    },
+    post_processor: BOS_FIRST,
     decoder: { type: "Sequence", decoders: [{ type: "ByteFallback" }, { type: "Fuse" }] },
-    model: {
-      type: "BPE",
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
-      fuse_unk: false,
-      byte_fallback: true,
-      ignore_merges: false,
-      vocab,
-      merges: [],
-    },
-  };
-  const config = {
-    tokenizer_class: "PreTrainedTokenizerFast",
-    add_bos_token: true,
-    add_eos_token: false,
-    bos_token: "<bos>",
-    eos_token: "<eos>",
-    pad_token: "<pad>",
-    model_max_length: 1024,
-    clean_up_tokenization_spaces: false,
+    model: bpeModel(vocab, [], true),
   };
   return {
     tokenizerJson: JSON.stringify(tokenizer, null, 1) + "\n",
-    tokenizerConfigJson: JSON.stringify(config, null, 2) + "\n",
+    tokenizerConfigJson: JSON.stringify(TOKENIZER_CONFIG, null, 2) + "\n",
   };
 }
