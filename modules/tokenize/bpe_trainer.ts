@@ -6,7 +6,7 @@
  */
 import { ConfigError, DataError } from "@saeflow/core";
 import { BYTE_LEVEL_SPLIT, BYTE_TO_UNICODE, toByteLevel } from "./byte_level.ts";
-import { BOS_FIRST, bpeModel, SPECIAL_TOKENS, specialAddedTokens, TOKENIZER_CONFIG } from "./hf_tokenizer_parts.ts";
+import { bpeModel, hfTokenizer, SPECIAL_TOKENS, TOKENIZER_CONFIG } from "./hf_tokenizer_parts.ts";
 
 /** Options of {@link trainBpe}. */
 export interface TrainBpeOptions {
@@ -265,17 +265,11 @@ class PairQueue {
  * entry a line, by hand: `JSON.stringify` would move number-like tokens ("1", "19") to the front of the vocabulary.
  */
 function tokenizerJson(symbols: readonly string[], merges: readonly [string, string][]): string {
-  const tokenizer = {
-    version: "1.0",
-    truncation: null,
-    padding: null,
-    added_tokens: specialAddedTokens(),
-    normalizer: null,
-    pre_tokenizer: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
-    post_processor: BOS_FIRST,
+  const tokenizer = hfTokenizer({
+    preTokenizer: { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true },
     decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
     model: bpeModel("@VOCAB@", "@MERGES@", false),
-  };
+  });
   const vocab = symbols.map((token, id) => `   ${JSON.stringify(token)}: ${id}`).join(",\n");
   const mergeLines = merges.map((pair) => `   ${JSON.stringify(pair)}`).join(",\n");
   return (JSON.stringify(tokenizer, null, 1) + "\n")

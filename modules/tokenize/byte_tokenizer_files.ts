@@ -6,7 +6,7 @@
  * @module
  */
 
-import { BOS_FIRST, bpeModel, SPECIAL_TOKENS, specialAddedTokens, TOKENIZER_CONFIG } from "./hf_tokenizer_parts.ts";
+import { bpeModel, hfTokenizer, SPECIAL_TOKENS, TOKENIZER_CONFIG } from "./hf_tokenizer_parts.ts";
 
 /** Ids of the special tokens. */
 export const BYTE_TOKENIZER_SPECIALS = { pad: 0, bos: 1, eos: 2 } as const;
@@ -29,17 +29,11 @@ const byteToken = (b: number) => `<0x${b.toString(16).toUpperCase().padStart(2, 
 export function byteTokenizerFiles(): { tokenizerJson: string; tokenizerConfigJson: string } {
   const vocab: Record<string, number> = Object.fromEntries(SPECIAL_TOKENS.map((token, id) => [token, id]));
   for (let b = 0; b < 256; b++) vocab[byteToken(b)] = b + 3;
-  const tokenizer = {
-    version: "1.0",
-    truncation: null,
-    padding: null,
-    added_tokens: specialAddedTokens(),
-    normalizer: null,
-    pre_tokenizer: null,
-    post_processor: BOS_FIRST,
+  const tokenizer = hfTokenizer({
+    preTokenizer: null,
     decoder: { type: "Sequence", decoders: [{ type: "ByteFallback" }, { type: "Fuse" }] },
     model: bpeModel(vocab, [], true),
-  };
+  });
   return {
     tokenizerJson: JSON.stringify(tokenizer, null, 1) + "\n",
     tokenizerConfigJson: JSON.stringify(TOKENIZER_CONFIG, null, 2) + "\n",

@@ -49,6 +49,21 @@ export function bpeModel(vocab: unknown, merges: unknown, byteFallback: boolean)
   };
 }
 
+/** A whole `tokenizer.json` object: the specials, `<bos>` first, and the given pre-tokenizer, decoder and model. */
+export function hfTokenizer(parts: { preTokenizer: object | null; decoder: object; model: object }): object {
+  return {
+    version: "1.0",
+    truncation: null,
+    padding: null,
+    added_tokens: specialAddedTokens(),
+    normalizer: null,
+    pre_tokenizer: parts.preTokenizer,
+    post_processor: BOS_FIRST,
+    decoder: parts.decoder,
+    model: parts.model,
+  };
+}
+
 /** `tokenizer_config.json`: BOS added, the specials named. */
 export const TOKENIZER_CONFIG = {
   tokenizer_class: "PreTrainedTokenizerFast",
