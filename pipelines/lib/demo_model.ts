@@ -5,9 +5,9 @@
  * features are random functions of the bytes of the text, which the demo says plainly.
  * @module
  */
-import { mulberry32, standardNormal } from "@saeflow/core";
-import { statIfExists, writeFileAtomic, writeSafetensors } from "@saeflow/io";
-import { BYTE_TOKENIZER_SPECIALS, BYTE_TOKENIZER_VOCAB_SIZE, byteTokenizerFiles } from "@saeflow/tokenize";
+import { statIfExists } from "@saeflow/io";
+import { initLlamaParams, type LlamaConfig, saveLlamaFolder } from "@saeflow/lm";
+import { BYTE_TOKENIZER_VOCAB_SIZE, byteTokenizerFiles } from "@saeflow/tokenize";
 
 /** The shape of the demo model. */
 export const DEMO_MODEL = Object.freeze({ hidden: 64, layers: 4, heads: 4, kvHeads: 2, intermediate: 192, seed: 2025 });
@@ -24,59 +24,25 @@ export const DEMO_MODEL = Object.freeze({ hidden: 64, layers: 4, heads: 4, kvHea
  */
 export async function writeDemoModel(folder: string): Promise<string> {
   if (await statIfExists(`${folder}/model.safetensors`)) return folder;
-  await Deno.mkdir(folder, { recursive: true });
   const { hidden, layers, heads, kvHeads, intermediate, seed } = DEMO_MODEL;
-  const headDim = hidden / heads;
-  const config = {
-    architectures: ["LlamaForCausalLM"],
-    model_type: "llama",
-    hidden_size: hidden,
-    intermediate_size: intermediate,
-    num_hidden_layers: layers,
-    num_attention_heads: heads,
-    num_key_value_heads: kvHeads,
-    head_dim: headDim,
-    rms_norm_eps: 1e-5,
-    rope_theta: 10000,
-    max_position_embeddings: 1024,
-    vocab_size: BYTE_TOKENIZER_VOCAB_SIZE,
-    tie_word_embeddings: false,
-    hidden_act: "silu",
-    bos_token_id: BYTE_TOKENIZER_SPECIALS.bos,
-    eos_token_id: BYTE_TOKENIZER_SPECIALS.eos,
-    pad_token_id: BYTE_TOKENIZER_SPECIALS.pad,
-    torch_dtype: "float32",
+  const config: LlamaConfig = {
+    vocabSize: BYTE_TOKENIZER_VOCAB_SIZE,
+    dModel: hidden,
+    nLayers: layers,
+    nHeads: heads,
+    nKvHeads: kvHeads,
+    dFf: intermediate,
+    maxSeqLen: 1024,
+    ropeTheta: 10000,
+    rmsNormEps: 1e-5,
+    tieEmbeddings: false,
+  };
+  // Not GPT-2's initialisation: the demo's own draws (unit embeddings, 1/sqrt(fan-in) projections), in the same order
+  // from the same seed, so the demo keeps the weights, features and results it always had.
+  const std = (name: string, shape: readonly number[]) =>
+    name === "model.embed_tokens.weight" ? 1 : 1 / Math.sqrt(shape[1]);
+  await saveLlamaFolder(folder, config, initLlamaParams(config, seed, std), byteTokenizerFiles(), {
     saeflow: { note: "untrained: seeded random weights (pipelines/lib/demo_model.ts)", seed },
-  };
-  const gaussian = standardNormal(mulberry32(seed));
-  const matrix = (rows: number, cols: number, std: number) => ({
-    shape: [rows, cols],
-    data: Float32Array.from({ length: rows * cols }, () => std * gaussian()),
   });
-  const ones = (n: number) => ({ shape: [n], data: new Float32Array(n).fill(1) });
-  const tensors: Record<string, { shape: number[]; data: Float32Array }> = {
-    "model.embed_tokens.weight": matrix(BYTE_TOKENIZER_VOCAB_SIZE, hidden, 1),
-  };
-  for (let l = 0; l < layers; l++) {
-    const p = `model.layers.${l}`;
-    tensors[`${p}.input_layernorm.weight`] = ones(hidden);
-    tensors[`${p}.self_attn.q_proj.weight`] = matrix(heads * headDim, hidden, 1 / Math.sqrt(hidden));
-    tensors[`${p}.self_attn.k_proj.weight`] = matrix(kvHeads * headDim, hidden, 1 / Math.sqrt(hidden));
-    tensors[`${p}.self_attn.v_proj.weight`] = matrix(kvHeads * headDim, hidden, 1 / Math.sqrt(hidden));
-    tensors[`${p}.self_attn.o_proj.weight`] = matrix(hidden, heads * headDim, 1 / Math.sqrt(heads * headDim));
-    tensors[`${p}.post_attention_layernorm.weight`] = ones(hidden);
-    tensors[`${p}.mlp.gate_proj.weight`] = matrix(intermediate, hidden, 1 / Math.sqrt(hidden));
-    tensors[`${p}.mlp.up_proj.weight`] = matrix(intermediate, hidden, 1 / Math.sqrt(hidden));
-    tensors[`${p}.mlp.down_proj.weight`] = matrix(hidden, intermediate, 1 / Math.sqrt(intermediate));
-  }
-  tensors["model.norm.weight"] = ones(hidden);
-  tensors["lm_head.weight"] = matrix(BYTE_TOKENIZER_VOCAB_SIZE, hidden, 1 / Math.sqrt(hidden));
-
-  const { tokenizerJson, tokenizerConfigJson } = byteTokenizerFiles();
-  const text = (s: string) => [new TextEncoder().encode(s)];
-  await writeFileAtomic(`${folder}/config.json`, text(JSON.stringify(config, null, 2) + "\n"));
-  await writeFileAtomic(`${folder}/tokenizer.json`, text(tokenizerJson));
-  await writeFileAtomic(`${folder}/tokenizer_config.json`, text(tokenizerConfigJson));
-  await writeSafetensors(`${folder}/model.safetensors`, tensors);
   return folder;
 }
