@@ -199,7 +199,10 @@ export async function trainSaeRun(
           last = { ...metrics };
           const evaluate = evalSet && metrics.step % options.evalEvery === 0;
           if (metrics.step % options.logEvery === 0 || metrics.step === config.totalSteps || evaluate) {
-            const activity = trainer.activity.report();
+            // Since the previous line: tokens, latents that never fired, latents firing on > 10% of them.
+            const { tokens: intervalTokens, deadFraction: intervalDead, denseFraction: intervalDense } = trainer
+              .activity.report();
+            const activity = { intervalTokens, intervalDead, intervalDense };
             const evaluation = evaluate
               ? await evalSet.evaluate(
                 await trainer.toSpec({ id: evalId, hookName: hook }),

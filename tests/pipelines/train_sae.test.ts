@@ -55,6 +55,8 @@ Deno.test("train-sae: the SAELens folder reloads and encodes like the trainer's 
   assert.equal(onDisk.configHash, summary.configHash);
   const log = (await Deno.readTextFile(`${out.path}/${LOG_FILE}`)).trim().split("\n").map((l) => JSON.parse(l));
   assert.deepEqual(log.map((l) => l.step), Array.from({ length: 12 }, (_, i) => 5 * (i + 1)));
+  assert.deepEqual(log.map((l) => l.tokens), log.map((l) => 256 * l.step), "rows trained so far");
+  assert.ok(log.every((l) => l.intervalTokens === 5 * 256 && l.intervalDead >= 0 && l.intervalDense >= 0));
 
   // The saved folder against the trainer restored from the final checkpoint: same features on the same rows.
   const saved = await loadSaeLens(`${out.path}/${SAE_FOLDER}`);
