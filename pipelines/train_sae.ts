@@ -26,6 +26,7 @@ import { runTask, type TaskDefinition } from "./lib/cli.ts";
 import { addDatasetOptions, type DatasetFlags, datasetSpec } from "./lib/dataset_options.ts";
 import { addModelOptions, loadTokenizerFor, type ModelFlags, modelIdOf } from "./lib/model_options.ts";
 import { addProgressOption, nonNegativeInteger, numberIn, oneOf, positiveInteger } from "./lib/parse.ts";
+import { openLogFrom } from "./lib/log_file.ts";
 import { hookOf } from "./lib/sae_sources.ts";
 import { trainingRows } from "./lib/train_sae/activation_source.ts";
 import { firstBatches, heldOutRows, HeldOutSet } from "./lib/train_sae/held_out.ts";
@@ -277,27 +278,6 @@ export async function trainSaeRun(
     clearInterval(sampler);
     await model?.release();
   }
-}
-
-/**
- * The log at `path` holding only the lines of steps up to `lastStep`, opened for appending. A line a kill cut short
- * (it does not parse) goes with the steps after the checkpoint.
- */
-function openLogFrom(path: string, lastStep: number): Deno.FsFile {
-  let kept = "";
-  try {
-    kept = Deno.readTextFileSync(path).split("\n").filter((line) => {
-      try {
-        return line !== "" && JSON.parse(line).step <= lastStep;
-      } catch {
-        return false;
-      }
-    }).map((line) => line + "\n").join("");
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  Deno.writeTextFileSync(path, kept);
-  return Deno.openSync(path, { append: true });
 }
 
 export const trainSaeTask: TaskDefinition<TrainSaeTaskOptions> = {
