@@ -333,6 +333,7 @@ export const trainLmTask: TaskDefinition<TrainLmTaskOptions> = {
         .option("--backend <name>", TFJS_BACKENDS.join(" | "), oneOf("--backend", TFJS_BACKENDS), "wasm")
         .option("--out <dir>", "output directory", "out/train-lm"),
     ),
+  keptOnInterrupt: "a checkpoint is written at the step reached",
   presentational: ["out", "progress", "checkpointEvery", "logEvery", "evalEvery", "evalRows"],
   async run(options, context) {
     const summary = await trainLmRun(options, context);

@@ -367,6 +367,7 @@ export const trainSaeTask: TaskDefinition<TrainSaeTaskOptions> = {
         .option("--model-id <name>", "the model's name in the saved SAE (default: Hub id, or file/folder base name)")
         .option("--out <dir>", "output directory", "out/train-sae"),
     ),
+  keptOnInterrupt: "a checkpoint is written at the step reached",
   presentational: [
     "out",
     "progress",

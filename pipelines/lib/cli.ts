@@ -25,6 +25,8 @@ export interface TaskDefinition<O> {
   options(command: Command): Command;
   /** Options that do not change results (output directory, progress display): left out of the config hash. */
   presentational: string[];
+  /** What Ctrl-C keeps, said when it stops the task (default: finished shards, for the streaming tasks). */
+  keptOnInterrupt?: string;
   run(options: O, context: TaskContext): Promise<void>;
 }
 
@@ -121,7 +123,8 @@ export async function runTask<O>(definition: TaskDefinition<O>, argv: string[] =
   const controller = new AbortController();
   const interrupt = () => {
     if (controller.signal.aborted) Deno.exit(130);
-    console.error(`\n${definition.name}: interrupted; finished shards are kept; run the same command again to resume`);
+    const kept = definition.keptOnInterrupt ?? "finished shards are kept";
+    console.error(`\n${definition.name}: interrupted; ${kept}; run the same command again to resume`);
     controller.abort(new SaeflowError("interrupted"));
   };
   const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];

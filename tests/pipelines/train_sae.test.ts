@@ -143,6 +143,7 @@ Deno.test("train-sae: Ctrl-C (SIGINT) saves a checkpoint at the step reached and
   child.kill("SIGINT");
   const { code, stderr } = await child.output();
   assert.equal(code, 130, new TextDecoder().decode(stderr));
+  assert.match(new TextDecoder().decode(stderr), /train-sae: interrupted; a checkpoint is written at the step reached/);
   await using checkpoint = await SafetensorsFile.open(`${interrupted.path}/${CHECKPOINT_FILE}`);
   const steps = JSON.parse(checkpoint.metadata.saeflow_sae_checkpoint).steps;
   assert.ok(steps >= 30 && steps < 200, `checkpoint at step ${steps}`);
