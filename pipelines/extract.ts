@@ -30,10 +30,12 @@ import {
   stratifiedSplit,
   type StratifiedSplitOptions,
   writeFileAtomic,
+  writeJsonAtomic,
 } from "@saeflow/io";
 import { namePools, parsePoolSpec, TfidfModel, TfidfVectorizer, type ValidPoolSpec } from "@saeflow/pool";
 import { FeatureStats, type FeatureSummary, type HookedSae, SaeEncoder } from "@saeflow/sae";
 import { type TokenizeOptions, TokenizeStream } from "@saeflow/tokenize";
+import { PeakRss } from "./lib/peak_rss.ts";
 import { runTask, type TaskContext, type TaskDefinition } from "./lib/cli.ts";
 import { addDatasetOptions, type DatasetFlags, datasetSpec } from "./lib/dataset_options.ts";
 import { addModelOptions, loadTokenizerFor, type ModelFlags } from "./lib/model_options.ts";
@@ -189,8 +191,7 @@ export async function extract(options: ExtractOptions, { configHash, signal }: T
     const times = new StageTimes();
     const started = performance.now();
     let run = { records: 0, tokens: 0 };
-    let peakRss = Deno.memoryUsage().rss;
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, Deno.memoryUsage().rss)), 100);
+    const peakRss = new PeakRss(100);
     try {
       if (!alreadyComplete) {
         const stream = await streamRecords({
@@ -211,7 +212,7 @@ export async function extract(options: ExtractOptions, { configHash, signal }: T
         run = stream;
       }
     } finally {
-      clearInterval(sampler);
+      peakRss.stop();
       writers.forEach((w) => w.release()); // a failure before the stream started leaves them open
     }
     const forward = model.timings;
@@ -254,13 +255,12 @@ export async function extract(options: ExtractOptions, { configHash, signal }: T
         seconds,
         recordsPerSecond: run.records / seconds,
         tokensPerSecond: run.tokens / seconds,
-        peakRssMb: Math.max(peakRss, Deno.memoryUsage().rss) / 2 ** 20,
+        peakRssMb: peakRss.mebibytes(),
       },
       stageMs: times.toJSON(),
     };
     if (!alreadyComplete) {
-      const json = new TextEncoder().encode(JSON.stringify(summary, null, 2) + "\n");
-      await writeFileAtomic(`${options.out}/${SUMMARY_FILE}`, [json]);
+      await writeJsonAtomic(`${options.out}/${SUMMARY_FILE}`, summary);
     }
     return { summary, alreadyComplete, shares: times.shares(seconds * 1000) };
   } finally {

@@ -8,7 +8,7 @@
  * @module
  */
 import { configHash, type ProgressMode, ProgressReporter } from "@saeflow/core";
-import { writeFileAtomic } from "@saeflow/io";
+import { writeJsonAtomic } from "@saeflow/io";
 import {
   type LlamaConfig,
   type LmStepMetrics,
@@ -26,6 +26,7 @@ import {
   validationLoss,
 } from "@saeflow/lm";
 import { startTfjsBackend, TFJS_BACKENDS, type TfjsBackend } from "@saeflow/sae";
+import { PeakRss } from "./lib/peak_rss.ts";
 import { runTask, type TaskDefinition } from "./lib/cli.ts";
 import { addProgressOption, listOf, nonNegativeInteger, numberIn, oneOf, positiveInteger } from "./lib/parse.ts";
 import { openLogFrom } from "./lib/log_file.ts";
@@ -122,8 +123,7 @@ export async function trainLmRun(options: TrainLmTaskOptions, context: TrainLmCo
   const { configHash: hash, signal } = context;
   await startTfjsBackend(options.backend);
   const folder = `${options.out}/${MODEL_FOLDER}`;
-  let peakRss = Deno.memoryUsage().rss;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, Deno.memoryUsage().rss)), 200);
+  const peakRss = new PeakRss(200);
   try {
     const corpusSettings = {
       seed: options.seed,
@@ -251,19 +251,17 @@ export async function trainLmRun(options: TrainLmTaskOptions, context: TrainLmCo
           epochs: batches.epochOf(trainer.steps),
           seconds: result.seconds,
           tokensPerSecond: tokens / Math.max(result.seconds, 1e-9),
-          peakRssMb: Math.max(peakRss, Deno.memoryUsage().rss) / 2 ** 20,
+          peakRssMb: peakRss.mebibytes(),
         },
         folder,
       };
-      await writeFileAtomic(`${options.out}/${TRAIN_SUMMARY_FILE}`, [
-        new TextEncoder().encode(JSON.stringify(summary, null, 2) + "\n"),
-      ]);
+      await writeJsonAtomic(`${options.out}/${TRAIN_SUMMARY_FILE}`, summary);
       return summary;
     } finally {
       trainer.dispose();
     }
   } finally {
-    clearInterval(sampler);
+    peakRss.stop();
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import { ConfigError, configHash, type ProgressMode, ProgressReporter } from "@saeflow/core";
 import { type ForwardModel, loadDecoder } from "@saeflow/forward";
-import { writeFileAtomic } from "@saeflow/io";
+import { writeJsonAtomic } from "@saeflow/io";
 import {
   B_DEC_INITS,
   type BDecInit,
@@ -22,6 +22,7 @@ import {
   type TrainableArchitecture,
   trainSae,
 } from "@saeflow/sae";
+import { PeakRss } from "./lib/peak_rss.ts";
 import { runTask, type TaskDefinition } from "./lib/cli.ts";
 import { addDatasetOptions, type DatasetFlags, datasetSpec } from "./lib/dataset_options.ts";
 import { addModelOptions, loadTokenizerFor, type ModelFlags, modelIdOf } from "./lib/model_options.ts";
@@ -110,8 +111,7 @@ export async function trainSaeRun(
   }
   let model: ForwardModel | undefined = await loadDecoder(options.model, { hooks: [hook], threads: options.threads });
   const modelId = options.modelId ?? modelIdOf(options.model);
-  let peakRss = Deno.memoryUsage().rss;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, Deno.memoryUsage().rss)), 200);
+  const peakRss = new PeakRss(200);
   try {
     const source = {
       spec,
@@ -260,22 +260,20 @@ export async function trainSaeRun(
           tokens: result.steps * config.batchSize,
           seconds: result.seconds,
           tokensPerSecond: (result.steps * config.batchSize) / Math.max(result.seconds, 1e-9),
-          peakRssMb: Math.max(peakRss, Deno.memoryUsage().rss) / 2 ** 20,
+          peakRssMb: peakRss.mebibytes(),
         },
         final: last,
         ...(heldOut && { heldOut }),
         ...(spliced && { spliced }),
         sae: saeFolder,
       };
-      await writeFileAtomic(`${options.out}/${TRAIN_SUMMARY_FILE}`, [
-        new TextEncoder().encode(JSON.stringify(summary, null, 2) + "\n"),
-      ]);
+      await writeJsonAtomic(`${options.out}/${TRAIN_SUMMARY_FILE}`, summary);
       return summary;
     } finally {
       trainer.dispose();
     }
   } finally {
-    clearInterval(sampler);
+    peakRss.stop();
     await model?.release();
   }
 }

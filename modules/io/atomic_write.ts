@@ -41,3 +41,16 @@ export async function writeFileAtomic(
     throw error;
   }
 }
+
+/**
+ * Writes `value` to `path` as pretty JSON (two-space indent, final newline), atomically: how saeflow writes its
+ * summaries, manifests and configs.
+ *
+ * @example
+ * ```ts
+ * await writeJsonAtomic("out/_train.json", { steps: 3000 });
+ * ```
+ */
+export async function writeJsonAtomic(path: string, value: unknown, options: AtomicWriteOptions = {}): Promise<void> {
+  await writeFileAtomic(path, [new TextEncoder().encode(JSON.stringify(value, null, 2) + "\n")], options);
+}

@@ -37,7 +37,7 @@ export { readJsonArray } from "./formats/json_array.ts";
 export { readLineFiles } from "./formats/line_files.ts";
 export { type ParquetReadOptions, readParquet } from "./formats/parquet.ts";
 export { openFileBytes } from "./file_bytes.ts";
-export { type AtomicWriteOptions, writeFileAtomic } from "./atomic_write.ts";
+export { type AtomicWriteOptions, writeFileAtomic, writeJsonAtomic } from "./atomic_write.ts";
 export { readJsonFile, statIfExists } from "./json_file.ts";
 export { FileRange, openFileRange } from "./file_range.ts";
 export { openParquetFile } from "./parquet_file.ts";

@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { canonicalJson, ConfigError, DataError } from "@saeflow/core";
 import { SafetensorsFile, type TensorToWrite, writeSafetensors } from "@saeflow/io";
-import { AdamW } from "./adamw.ts";
+import { Adam } from "@saeflow/sae";
 import { checkLlamaConfig, type LlamaConfig } from "./llama_config.ts";
 import { isNormWeight, type LlamaParams, llamaParamShapes } from "./llama_params.ts";
 import { LlamaModel } from "./llama_tfjs.ts";
@@ -46,7 +46,7 @@ export class LmTrainer {
     readonly modelConfig: Readonly<LlamaConfig>,
     readonly config: LmTrainingConfig,
     readonly model: LlamaModel,
-    private readonly adam: AdamW,
+    private readonly adam: Adam,
     /**
      * What else a resumed run must share with this one: a hash of where its rows come from (corpus, split,
      * tokenizer). Checkpoints record it; {@link LmTrainer.resume} refuses another.
@@ -60,7 +60,7 @@ export class LmTrainer {
   static create(modelConfig: LlamaConfig, config: LmTrainingConfig, dataKey?: string): LmTrainer {
     const checked = checkFits(modelConfig, config);
     const model = LlamaModel.init(checked, config.seed);
-    return new LmTrainer(checked, config, model, AdamW.zeros(adamOptions(config), model.variables), dataKey);
+    return new LmTrainer(checked, config, model, Adam.zeros(adamOptions(config), model.variables), dataKey);
   }
 
   /** Steps done. */
@@ -97,7 +97,7 @@ export class LmTrainer {
         g.dispose();
       }
     }
-    this.adam.update(this.model.variables, grads, learningRate);
+    this.adam.updateVariables(this.model.variables, grads, learningRate);
     return { step: this.steps, tokens: this.steps * batchSize * seqLen, learningRate, loss: lossValue, gradNorm };
   }
 
@@ -177,7 +177,7 @@ export class LmTrainer {
         moments.set(name, tf.tensor(data, shape, "float32"));
       }
     }
-    const adam = new AdamW(adamOptions(config), state.steps, m, v);
+    const adam = new Adam(adamOptions(config), state.steps, m, v);
     return new LmTrainer(checked, config, model, adam, state.dataKey ?? undefined);
   }
 

@@ -45,7 +45,6 @@ export {
 } from "./llama_params.ts";
 export { LlamaModel } from "./llama_tfjs.ts";
 export { loadLlamaParams, saveLlamaFolder, type TokenizerFiles } from "./save_llama.ts";
-export { AdamW, type AdamWOptions } from "./adamw.ts";
 export { type LmCorpusSplit, type LmCorpusSplitOptions, splitBrownSentences } from "./lm_corpus.ts";
 export { type PackedSequences, type PackOptions, packSequences } from "./packed_sequences.ts";
 export { epochOrder, ShuffledBatches } from "./shuffled_batches.ts";

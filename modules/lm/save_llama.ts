@@ -4,7 +4,13 @@
  * @module
  */
 import { ConfigError, DataError } from "@saeflow/core";
-import { openSafetensorsCheckpoint, readJsonFile, writeFileAtomic, writeSafetensors } from "@saeflow/io";
+import {
+  openSafetensorsCheckpoint,
+  readJsonFile,
+  writeFileAtomic,
+  writeJsonAtomic,
+  writeSafetensors,
+} from "@saeflow/io";
 import { fromHfConfig, type LlamaConfig, toHfConfig } from "./llama_config.ts";
 import { type LlamaParams, llamaParamsProblem } from "./llama_params.ts";
 
@@ -37,7 +43,7 @@ export async function saveLlamaFolder(
   if (problem) throw new ConfigError(`saveLlamaFolder ${folder}: ${problem}`);
   await Deno.mkdir(folder, { recursive: true });
   const text = (s: string) => [new TextEncoder().encode(s)];
-  await writeFileAtomic(`${folder}/config.json`, text(JSON.stringify(hfConfig, null, 2) + "\n"));
+  await writeJsonAtomic(`${folder}/config.json`, hfConfig);
   if (tokenizerFiles) {
     await writeFileAtomic(`${folder}/tokenizer.json`, text(tokenizerFiles.tokenizerJson));
     await writeFileAtomic(`${folder}/tokenizer_config.json`, text(tokenizerFiles.tokenizerConfigJson));

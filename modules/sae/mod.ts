@@ -89,4 +89,5 @@ export { heaviside, jumpRelu, jumpReluLoss, type JumpReluLossOptions } from "./t
 export { topkLoss, type TopkLossOptions } from "./training/topk_loss.ts";
 export type { LossContext, LossTerms } from "./training/sae_loss.ts";
 export { trainSae, type TrainSaeOptions, type TrainSaeResult } from "./training/train_loop.ts";
+export { Adam, type AdamOptions } from "./training/adam.ts";
 export { evaluateSae } from "./evaluate_sae.ts";

@@ -16,7 +16,7 @@ import {
   FileRange,
   float16ToFloat32Array,
   type TensorToWrite,
-  writeFileAtomic,
+  writeJsonAtomic,
   writeSafetensors,
 } from "@saeflow/io";
 import { SAE_CFG_FILE } from "./sae_folder.ts";
@@ -138,7 +138,7 @@ export async function saveSaeLens(folder: string, spec: SaeSpec, options: SaveSa
     if (!(error instanceof Deno.errors.NotFound)) throw error;
   });
   await writeSafetensors(join(folder, SAELENS_WEIGHTS_FILE), tensors, { format: "pt" });
-  await writeFileAtomic(cfgPath, [new TextEncoder().encode(JSON.stringify(cfg, null, 2) + "\n")]);
+  await writeJsonAtomic(cfgPath, cfg);
 }
 
 /** A tensor's values as float32: in-memory data as is, stored bytes read and widened (F16/BF16 exactly). */

@@ -4,7 +4,7 @@
  * @module
  */
 import { readJsonFile } from "../json_file.ts";
-import { writeFileAtomic } from "../atomic_write.ts";
+import { writeJsonAtomic } from "../atomic_write.ts";
 import type { ShardLayout } from "./feature_row.ts";
 import type { ShardMetadata } from "./shard_metadata.ts";
 
@@ -41,6 +41,5 @@ export async function readManifest(dir: string): Promise<ShardManifest | undefin
 
 /** Writes the manifest atomically (temp file, fsync, rename), so a reader never sees half of it. */
 export async function writeManifest(dir: string, manifest: ShardManifest): Promise<void> {
-  const bytes = new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n");
-  await writeFileAtomic(`${dir}/${MANIFEST_FILE}`, [bytes], { tempPath: `${dir}/.${MANIFEST_FILE}.tmp` });
+  await writeJsonAtomic(`${dir}/${MANIFEST_FILE}`, manifest, { tempPath: `${dir}/.${MANIFEST_FILE}.tmp` });
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { ConfigError, DataError } from "@saeflow/core";
-import { readJsonFile, SafetensorsFile, writeFileAtomic, writeSafetensors } from "@saeflow/io";
+import { readJsonFile, SafetensorsFile, writeJsonAtomic, writeSafetensors } from "@saeflow/io";
 import type { RowBlock } from "./activation_rows.ts";
 
 const MANIFEST = "_cache.json";
@@ -111,9 +111,7 @@ export class ActivationCacheWriter {
           rows,
           complete: true,
         };
-        await writeFileAtomic(`${dir}/${MANIFEST}`, [
-          new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n"),
-        ]);
+        await writeJsonAtomic(`${dir}/${MANIFEST}`, manifest);
       },
     });
   }

@@ -1,6 +1,8 @@
 /**
- * Adam (Kingma & Ba) over named tfjs tensors, with its moments in the open so a checkpoint can save and restore
- * them exactly (tfjs's own optimizer keeps them in variables with generated names).
+ * Adam (Kingma & Ba), optionally with decoupled weight decay (AdamW, Loshchilov & Hutter; PyTorch's
+ * `torch.optim.AdamW`), over named tfjs tensors, with its moments in the open so a checkpoint can save and restore
+ * them exactly (tfjs's own optimizers keep them in variables with generated names). The SAE trainer and the
+ * language-model trainer both take their steps here.
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -10,9 +12,22 @@ export interface AdamOptions {
   beta1: number;
   beta2: number;
   epsilon: number;
+  /** Decoupled decay per unit of learning rate: `p ← p · (1 − lr · weightDecay)` before the Adam step (default 0). */
+  weightDecay?: number;
+  /** Which parameters decay (by name); default all. */
+  decays?: (name: string) => boolean;
 }
 
-/** Adam's state: the step count and the first and second moments of each parameter. */
+/**
+ * Adam's state: the step count and the first and second moments of each parameter. Call {@link Adam.dispose} when
+ * done.
+ *
+ * @example
+ * ```ts
+ * const adam = Adam.zeros({ beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.1 }, model.variables);
+ * adam.updateVariables(model.variables, grads, 1e-3); // disposes the gradients
+ * ```
+ */
 export class Adam {
   constructor(
     readonly options: AdamOptions,
@@ -38,27 +53,47 @@ export class Adam {
     grads: Readonly<Record<string, tf.Tensor>>,
     lr: number,
   ): Record<string, tf.Tensor> {
-    const { beta1, beta2, epsilon } = this.options;
     this.steps++;
-    const correction1 = 1 - beta1 ** this.steps;
-    const correction2 = 1 - beta2 ** this.steps;
     const updated: Record<string, tf.Tensor> = {};
     for (const [name, p] of Object.entries(params)) {
-      const g = grads[name];
-      // Small tidies, so that no more than a few parameter-sized temporaries live at once.
-      const m = tf.tidy(() => this.m.get(name)!.mul(beta1).add(g.mul(1 - beta1)));
-      this.m.get(name)!.dispose();
-      this.m.set(name, m);
-      const v = tf.tidy(() => this.v.get(name)!.mul(beta2).add(g.square().mul(1 - beta2)));
-      this.v.get(name)!.dispose();
-      this.v.set(name, v);
-      g.dispose();
-      const denominator = tf.tidy(() => v.div(correction2).sqrt().add(epsilon));
-      updated[name] = tf.tidy(() => p.sub(m.mul(lr / correction1).div(denominator)));
-      denominator.dispose();
+      updated[name] = this.#next(name, p, grads[name], lr);
       p.dispose();
     }
     return updated;
+  }
+
+  /** The same step, assigned into tfjs variables (a model's own); gradients and replaced moments are disposed. */
+  updateVariables(
+    variables: Readonly<Record<string, tf.Variable>>,
+    grads: Readonly<Record<string, tf.Tensor>>,
+    lr: number,
+  ): void {
+    this.steps++;
+    for (const [name, p] of Object.entries(variables)) {
+      const next = this.#next(name, p, grads[name], lr);
+      p.assign(next);
+      next.dispose();
+    }
+  }
+
+  /** Parameter `name`'s new value after this step (`steps` already counts it); moves its moments on. */
+  #next(name: string, p: tf.Tensor, g: tf.Tensor, lr: number): tf.Tensor {
+    const { beta1, beta2, epsilon, weightDecay = 0, decays = () => true } = this.options;
+    const correction1 = 1 - beta1 ** this.steps;
+    const correction2 = 1 - beta2 ** this.steps;
+    // Small tidies, so that no more than a few parameter-sized temporaries live at once.
+    const m = tf.tidy(() => this.m.get(name)!.mul(beta1).add(g.mul(1 - beta1)));
+    this.m.get(name)!.dispose();
+    this.m.set(name, m);
+    const v = tf.tidy(() => this.v.get(name)!.mul(beta2).add(g.square().mul(1 - beta2)));
+    this.v.get(name)!.dispose();
+    this.v.set(name, v);
+    g.dispose();
+    const shrink = weightDecay > 0 && decays(name) ? 1 - lr * weightDecay : 1;
+    const denominator = tf.tidy(() => v.div(correction2).sqrt().add(epsilon));
+    const next = tf.tidy(() => (shrink === 1 ? p : p.mul(shrink)).sub(m.mul(lr / correction1).div(denominator)));
+    denominator.dispose();
+    return next;
   }
 
   dispose(): void {
