@@ -5,9 +5,9 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { canonicalJson, ConfigError, DataError } from "@saeflow/core";
+import { ConfigError, DataError } from "@saeflow/core";
 import { SafetensorsFile, type TensorToWrite, writeSafetensors } from "@saeflow/io";
-import { Adam } from "@saeflow/sae";
+import { Adam, checkSameRun } from "@saeflow/sae";
 import { checkLlamaConfig, type LlamaConfig } from "./llama_config.ts";
 import { isNormWeight, type LlamaParams, llamaParamShapes } from "./llama_params.ts";
 import { LlamaModel } from "./llama_tfjs.ts";
@@ -143,22 +143,10 @@ export class LmTrainer {
       steps: number;
       dataKey: string | null;
     };
-    if (dataKey !== undefined && state.dataKey !== dataKey) {
-      throw new ConfigError(
-        `${path} is a checkpoint of a run on other data (data key ${state.dataKey} there, ${dataKey} now: another ` +
-          `corpus selection, split or tokenizer); use another output directory, or the same settings`,
-      );
-    }
-    const differing = [
-      ...differences(state.modelConfig, checked, "model "),
-      ...differences(state.config, config, ""),
-    ];
-    if (differing.length > 0) {
-      throw new ConfigError(
-        `${path} is a checkpoint of another training run: ${differing.join("; ")}; use another output directory, ` +
-          `or the same settings`,
-      );
-    }
+    checkSameRun(path, {
+      dataKey: { there: state.dataKey, now: dataKey, means: "another corpus selection, split or tokenizer" },
+      settings: [{ there: state.modelConfig, now: checked, prefix: "model " }, { there: state.config, now: config }],
+    });
     const read = async (name: string) => ({ shape: file.entry(name).shape, data: await file.readFloat32(name) });
     const params: LlamaParams = {};
     const m = new Map<string, tf.Tensor>();
@@ -207,14 +195,6 @@ function checkFits(modelConfig: LlamaConfig, config: LmTrainingConfig): Readonly
     throw new ConfigError(`LM training: rows of ${config.seqLen} tokens exceed the model's ${checked.maxSeqLen}`);
   }
   return checked;
-}
-
-function differences(there: object, now: object, prefix: string): string[] {
-  const a = there as Record<string, unknown>;
-  const b = now as Record<string, unknown>;
-  return Object.keys({ ...a, ...b })
-    .filter((key) => canonicalJson(a[key]) !== canonicalJson(b[key]))
-    .map((key) => `${prefix}${key} ${JSON.stringify(a[key])} there, ${JSON.stringify(b[key])} now`);
 }
 
 function adamOptions({ beta1, beta2, epsilon, weightDecay }: LmTrainingConfig) {

@@ -90,4 +90,5 @@ export { topkLoss, type TopkLossOptions } from "./training/topk_loss.ts";
 export type { LossContext, LossTerms } from "./training/sae_loss.ts";
 export { trainSae, type TrainSaeOptions, type TrainSaeResult } from "./training/train_loop.ts";
 export { Adam, type AdamOptions } from "./training/adam.ts";
+export { checkSameRun, type SameRunCheck } from "./training/same_run.ts";
 export { evaluateSae } from "./evaluate_sae.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { canonicalJson, ConfigError, DataError, SAEFLOW_VERSION } from "@saeflow/core";
+import { ConfigError, DataError, SAEFLOW_VERSION } from "@saeflow/core";
 import { SafetensorsFile, type TensorToWrite, writeSafetensors } from "@saeflow/io";
 import type { SaeSpec } from "../sae_spec.ts";
 import { Adam, learningRateAt } from "./adam.ts";
@@ -23,6 +23,7 @@ import {
   unitRows,
   withoutParallelComponent,
 } from "./sae_params.ts";
+import { checkSameRun } from "./same_run.ts";
 import { topkLoss } from "./topk_loss.ts";
 import type { SaeTrainingConfig } from "./training_config.ts";
 
@@ -248,26 +249,14 @@ export class SaeTrainer {
       tokensSinceReport: number;
       dataKey: string | null;
     };
-    if (dataKey !== undefined && state.dataKey !== dataKey) {
-      throw new ConfigError(
-        `${path} is a checkpoint of a run on other data (data key ${state.dataKey} there, ${dataKey ?? null} now: ` +
-          `another model, hook, dataset, tokenization or shuffling); use another output directory, or the same settings`,
-      );
-    }
-    const differing = Object.keys({ ...config, ...state.config }).filter((key) =>
-      canonicalJson((config as unknown as Record<string, unknown>)[key]) !==
-        canonicalJson((state.config as unknown as Record<string, unknown>)[key])
-    );
-    if (differing.length > 0) {
-      throw new ConfigError(
-        `${path} is a checkpoint of another training run: ${
-          differing.map((key) =>
-            `${key} ${JSON.stringify((state.config as unknown as Record<string, unknown>)[key])} there, ` +
-            `${JSON.stringify((config as unknown as Record<string, unknown>)[key])} now`
-          ).join("; ")
-        }; use another output directory, or the same settings`,
-      );
-    }
+    checkSameRun(path, {
+      dataKey: {
+        there: state.dataKey,
+        now: dataKey,
+        means: "another model, hook, dataset, tokenization or shuffling",
+      },
+      settings: [{ there: state.config, now: config }],
+    });
     const names = parameterNames(config.architecture);
     const load = async (name: string) => {
       const entry = file.entry(name);
