@@ -33,12 +33,32 @@ export async function tempDir(): Promise<{ path: string; [Symbol.asyncDispose]()
   return { path, [Symbol.asyncDispose]: () => Deno.remove(path, { recursive: true }) };
 }
 
-/** The Python 3 the references run on: SAEFLOW_PYTHON when set (CI points it at one with NumPy), else python3. */
-const PYTHON = Deno.env.get("SAEFLOW_PYTHON") || "python3";
+/**
+ * The Python 3 the references run on: SAEFLOW_PYTHON when set, else the first of `python3` and Debian's
+ * `/usr/bin/python3` that imports NumPy and scikit-learn (a pyenv `python3` on PATH may have neither, while Debian's
+ * python3-numpy and python3-sklearn belong to /usr/bin/python3), else `python3`. Found once per process.
+ */
+let pythonFound: Promise<string> | undefined;
+function referencePython(): Promise<string> {
+  const chosen = Deno.env.get("SAEFLOW_PYTHON");
+  if (chosen) return Promise.resolve(chosen);
+  pythonFound ??= (async () => {
+    for (const candidate of ["python3", "/usr/bin/python3"]) {
+      const probe = await new Deno.Command(candidate, {
+        args: ["-c", "import numpy, sklearn"],
+        stdout: "null",
+        stderr: "null",
+      }).output().catch(() => undefined);
+      if (probe?.success) return candidate;
+    }
+    return "python3";
+  })();
+  return pythonFound;
+}
 
 /** Runs a Python 3 snippet (stdin-free) and parses what it prints as JSON. */
 export async function python<T = unknown>(code: string, ...args: string[]): Promise<T> {
-  const { code: status, stdout, stderr } = await new Deno.Command(PYTHON, {
+  const { code: status, stdout, stderr } = await new Deno.Command(await referencePython(), {
     args: ["-c", code, ...args],
     stdout: "piped",
     stderr: "piped",
