@@ -33,8 +33,15 @@ import {
   writeJsonAtomic,
 } from "@saeflow/io";
 import { namePools, parsePoolSpec, TfidfModel, TfidfVectorizer, type ValidPoolSpec } from "@saeflow/pool";
-import { FeatureStats, type FeatureSummary, type HookedSae, SaeEncoder } from "@saeflow/sae";
-import { type TokenizeOptions, TokenizeStream } from "@saeflow/tokenize";
+import {
+  FeatureStats,
+  type FeatureSummary,
+  type HookedSae,
+  SaeEncoder,
+  TopActivations,
+  type TopActivationsJson,
+} from "@saeflow/sae";
+import { type TokenizeOptions, TokenizeStream, tokenTexts } from "@saeflow/tokenize";
 import { PeakRss } from "./lib/peak_rss.ts";
 import { runTask, type TaskContext, type TaskDefinition } from "./lib/cli.ts";
 import { addDatasetOptions, type DatasetFlags, datasetSpec } from "./lib/dataset_options.ts";
@@ -80,6 +87,8 @@ export interface ExtractOptions extends DatasetFlags, ModelFlags {
   resplit: boolean;
   limit?: number;
   shardSize: number;
+  /** The strongest activating tokens kept per SAE feature, with contexts (0: none). */
+  featureExamples: number;
   out: string;
   progress: ProgressMode;
 }
@@ -107,6 +116,8 @@ export interface ExtractSummary {
   run: {
     records: number;
     tokens: number;
+    /** Where this run started: 0, or the first record a resumed run had still to write. */
+    firstRecord: number;
     seconds: number;
     recordsPerSecond: number;
     tokensPerSecond: number;
@@ -127,6 +138,8 @@ export interface ExtractResult {
 
 export const SUMMARY_FILE = "_extract.json";
 export const TFIDF_FILE = "tfidf_model.json";
+/** Beside an SAE's shard sets (`sae/<id>/`): its features' strongest activating tokens ({@link TopActivationsJson}). */
+export const FEATURE_EXAMPLES_FILE = "top_activations.json";
 
 /** Runs an extract: resumes partial shard sets, skips a complete run. */
 export async function extract(options: ExtractOptions, { configHash, signal }: TaskContext): Promise<ExtractResult> {
@@ -188,9 +201,15 @@ export async function extract(options: ExtractOptions, { configHash, signal }: T
       await writeFileAtomic(`${options.out}/${TFIDF_FILE}`, [json]);
     }
     const stats = new Map(saes.map(({ id, encoder: { spec } }) => [id, new FeatureStats(spec.dSae, spec.dIn)]));
+    const examples = options.featureExamples > 0
+      ? new Map(saes.map(({ id, encoder: { spec } }) => [
+        id,
+        new TopActivations(spec.dSae, { perFeature: options.featureExamples }),
+      ]))
+      : undefined;
     const times = new StageTimes();
     const started = performance.now();
-    let run = { records: 0, tokens: 0 };
+    let run = { records: 0, tokens: 0, firstRecord: 0 };
     const peakRss = new PeakRss(100);
     try {
       if (!alreadyComplete) {
@@ -205,7 +224,7 @@ export async function extract(options: ExtractOptions, { configHash, signal }: T
             padMultiple: PAD_MULTIPLE,
           },
           model,
-          extract: { saes, pools, hidden: { hooks: layerHooks, pools: options.hidden }, tfidf, stats, times },
+          extract: { saes, pools, hidden: { hooks: layerHooks, pools: options.hidden }, tfidf, stats, examples, times },
           progress: new ProgressReporter({ label: `extract ${spec.name}`, mode: options.progress, total: splits.size }),
           signal,
         });
@@ -260,6 +279,13 @@ export async function extract(options: ExtractOptions, { configHash, signal }: T
       stageMs: times.toJSON(),
     };
     if (!alreadyComplete) {
+      for (const [id, top] of examples ?? []) {
+        const json: TopActivationsJson & { fromRecord: number } = {
+          ...top.toJSON((ids) => tokenTexts(tokenizer, ids)),
+          fromRecord: run.firstRecord, // a resumed run saw only the records from here on
+        };
+        await writeJsonAtomic(`${options.out}/sae/${id}/${FEATURE_EXAMPLES_FILE}`, json);
+      }
       await writeJsonAtomic(`${options.out}/${SUMMARY_FILE}`, summary);
     }
     return { summary, alreadyComplete, shares: times.shares(seconds * 1000) };
@@ -302,11 +328,11 @@ async function streamRecords({ records, writers, outputs, tokenize, model, extra
   extract: ExtractStageOptions;
   progress: ProgressReporter;
   signal: AbortSignal;
-}): Promise<{ records: number; tokens: number }> {
+}): Promise<{ records: number; tokens: number; firstRecord: number }> {
   const start = Math.min(...writers.map((w) => w.completedRecords));
   const least = writers.find((w) => w.completedRecords === start)!;
   const order = new Map<string, number>();
-  const run = { records: 0, tokens: 0 };
+  const run = { records: 0, tokens: 0, firstRecord: start };
   let seq = start;
   progress.add(start, 0);
   try {
@@ -554,6 +580,13 @@ export const extractTask: TaskDefinition<ExtractOptions> = {
         .option("--resplit", "split every record, ignoring the splits the dataset comes with", false)
         .option("--limit <n>", "read at most this many records", positiveInteger("--limit"))
         .option("--shard-size <n>", "records per shard file", positiveInteger("--shard-size"), 10_000)
+        .option(
+          "--feature-examples <n>",
+          `keep each SAE feature's n strongest activating tokens with their contexts (sae/<id>/${FEATURE_EXAMPLES_FILE}, ` +
+            "shown in the report)",
+          nonNegativeInteger("--feature-examples"),
+          0,
+        )
         .option("--out <dir>", "output directory", "out/extract"),
     ),
   presentational: ["out", "progress", "batchSize", "threads"],

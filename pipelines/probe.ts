@@ -25,11 +25,12 @@ import {
   type SplitMatrices,
 } from "@saeflow/probe";
 import { transferMatrix, type TransferResult } from "@saeflow/transfer";
+import type { DecodedExample, TopActivationsJson } from "@saeflow/sae";
 import type { ExtractSummary } from "./extract.ts";
-import { SUMMARY_FILE, TFIDF_FILE } from "./extract.ts";
+import { FEATURE_EXAMPLES_FILE, SUMMARY_FILE, TFIDF_FILE } from "./extract.ts";
 import { runTask, type TaskContext, type TaskDefinition } from "./lib/cli.ts";
 import { addProgressOption, listOf, nonNegativeInteger, numberIn, oneOf, positiveInteger } from "./lib/parse.ts";
-import { familyOf, renderReport, type ReportData } from "./lib/report/render_report.ts";
+import { bestSaeProbe, familyOf, renderReport, type ReportData } from "./lib/report/render_report.ts";
 
 /** Options of `deno task probe`. */
 export interface ProbeTaskOptions {
@@ -49,6 +50,8 @@ export interface ProbeRun {
   about: [string, string][];
   results: ProbeResult[];
   transfer: { title: string; featureSet: string; result: TransferResult }[];
+  /** The best SAE probe's top features' strongest activations, when extract kept them (`--feature-examples`). */
+  featureExamples?: Record<string, DecodedExample[]>;
 }
 
 export const RESULTS_FILE = "results.json";
@@ -91,7 +94,8 @@ export async function probe(options: ProbeTaskOptions, _context?: TaskContext): 
       console.error(`${path}: ${line} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
     }
   }
-  const run: ProbeRun = { about: about(summary), results, transfer };
+  const featureExamples = await topFeatureExamples(options.in, results);
+  const run: ProbeRun = { about: about(summary), results, transfer, ...(featureExamples ? { featureExamples } : {}) };
   const out = options.out ?? `${options.in}/probe`;
   await Deno.mkdir(out, { recursive: true });
   const text = (s: string) => [new TextEncoder().encode(s)];
@@ -110,7 +114,29 @@ export function reportData(run: ProbeRun, title = "saeflow probe report"): Repor
     const current = bestPerFamily.get(family);
     if (!current || t.result.diagonal > current.result.diagonal) bestPerFamily.set(family, t);
   }
-  return { title, about: run.about, results: run.results, transfer: [...bestPerFamily.values()] };
+  return {
+    title,
+    about: run.about,
+    results: run.results,
+    transfer: [...bestPerFamily.values()],
+    featureExamples: run.featureExamples,
+  };
+}
+
+/** The strongest activations extract kept for the best SAE probe's top features, if it kept any. */
+async function topFeatureExamples(
+  dir: string,
+  results: readonly ProbeResult[],
+): Promise<Record<string, DecodedExample[]> | undefined> {
+  const best = bestSaeProbe(results);
+  if (!best?.sae) return undefined;
+  const kept = await readJsonFile<TopActivationsJson>(
+    `${dir}/sae/${best.sae}/${FEATURE_EXAMPLES_FILE}`,
+    "the feature examples of deno task extract",
+  );
+  if (!kept) return undefined;
+  const wanted = new Set(best.topFeatures!.flatMap(({ features }) => features.map((f) => String(f.feature))));
+  return Object.fromEntries(Object.entries(kept.features).filter(([feature]) => wanted.has(feature)));
 }
 
 function featureSetInfo(path: string, set: SplitMatrices): FeatureSetInfo {

@@ -42,6 +42,13 @@ export {
 export { type RowLayout, toSparseFeatures } from "./csr.ts";
 export { randomSae, type RandomSaeOptions } from "./random_sae.ts";
 export { DENSE_ABOVE, FeatureStats, type FeatureSummary } from "./feature_stats.ts";
+export {
+  type ActivationExample,
+  type DecodedExample,
+  TopActivations,
+  type TopActivationsJson,
+  type TopActivationsOptions,
+} from "./top_activations.ts";
 export { GEMMA_SCOPE_ARRAYS, type GemmaScopeMeta, loadGemmaScopeNpz } from "./gemma_scope_npz.ts";
 export {
   downloadGemmaScopeSae,

@@ -20,6 +20,7 @@ export type { TokenBatch } from "./token_batch.ts";
 export { HfTokenizer, type HfTokenizerOptions, loadHfTokenizer } from "./hf_tokenizer.ts";
 export { Llama2cTokenizer, type Llama2cTokenizerOptions, loadLlama2cTokenizer } from "./llama2c_tokenizer.ts";
 export { padBatch, type PadBatchOptions } from "./pad_batch.ts";
+export { tokenTexts } from "./token_texts.ts";
 export { type TokenizeOptions, TokenizeStream } from "./tokenize_stream.ts";
 export { BYTE_TOKENIZER_SPECIALS, BYTE_TOKENIZER_VOCAB_SIZE, byteTokenizerFiles } from "./byte_tokenizer_files.ts";
 export { type BpeTokenizerFiles, trainBpe, type TrainBpeOptions } from "./bpe_trainer.ts";

@@ -10,7 +10,7 @@ import { binarize } from "@saeflow/binarize";
 import { loadDecoder } from "@saeflow/forward";
 import { loadShards, openShardSet, stratifiedSplit } from "@saeflow/io";
 import { lastTokenStates, maskedMeanStates, poolRecord } from "@saeflow/pool";
-import { randomSae, SaeEncoder } from "@saeflow/sae";
+import { randomSae, SaeEncoder, type TopActivationsJson } from "@saeflow/sae";
 import { loadLlama2cTokenizer, padBatch } from "@saeflow/tokenize";
 import { extract, extractTask } from "../../pipelines/extract.ts";
 import { parseTask } from "../../pipelines/lib/cli.ts";
@@ -150,6 +150,52 @@ function assertClose(actual: Float32Array, expected: Float32Array, what: string)
     assert.ok(Math.abs(actual[i] - expected[i]) <= 1e-5 * (1 + Math.abs(expected[i])), `${what}[${i}]`);
   }
 }
+
+Deno.test("extract --feature-examples: each feature's strongest tokens agree with the max-pooled shards, whatever the batching", async () => {
+  await using out = await tempDir();
+  await using again = await tempDir();
+  const argv = (dir: string, batch: string) => [
+    ...["--model", MODEL, "--layers", "1", "--sae", "random:256", "--pool", "max", "--binarize", "none", "--no-tfidf"],
+    ...["--hidden", "none", "--dataset", SST2, "--text-field", "text", "--label-field", "label", "--limit", "60"],
+    ...["--feature-examples", "3", "--batch-size", batch, "--progress", "quiet", "--out", dir],
+  ];
+  await runExtract(argv(out.path, "7"));
+  await runExtract(argv(again.path, "16"));
+  const file = "sae/l1.random-256-k32-s0/top_activations.json";
+  const kept: TopActivationsJson & { fromRecord: number } = JSON.parse(await Deno.readTextFile(`${out.path}/${file}`));
+  assert.deepEqual(JSON.parse(await Deno.readTextFile(`${again.path}/${file}`)), kept, "batching does not matter");
+  assert.equal(kept.fromRecord, 0);
+  const text = new Map(
+    ((await loadShards(`${out.path}/text`)).objects() as { id: string; text: string }[]).map((r) => [r.id, r.text]),
+  );
+  // Max pooling (BOS left out, as the examples leave it out) sees the same activations through another code path.
+  const maxima = new Map<number, { value: number; ids: string[] }>();
+  for (const row of (await loadShards(`${out.path}/sae/l1.random-256-k32-s0/max.no-bos/values`)).objects()) {
+    const { id, feat_idx: featIdx, feat_val: featVal } = row as {
+      id: string;
+      feat_idx: Int32Array;
+      feat_val: Float32Array;
+    };
+    featIdx.forEach((f, j) => {
+      const best = maxima.get(f);
+      if (!best || featVal[j] > best.value) maxima.set(f, { value: featVal[j], ids: [id] });
+      else if (featVal[j] === best.value) best.ids.push(id);
+    });
+  }
+  assert.deepEqual(
+    Object.keys(kept.features).map(Number).sort((a, b) => a - b),
+    [...maxima.keys()].sort((a, b) => a - b),
+  );
+  for (const [feature, examples] of Object.entries(kept.features)) {
+    const { value, ids } = maxima.get(Number(feature))!;
+    assert.equal(examples[0].value, value, `feature ${feature}: the strongest example is the largest max-pooled value`);
+    assert.ok(ids.includes(examples[0].record), `feature ${feature}: in a record whose max is that value`);
+    assert.ok(examples.length <= 3 && examples.every((e, i) => i === 0 || e.value <= examples[i - 1].value));
+    for (const { record, context, at } of examples) {
+      assert.ok(text.get(record)!.includes(context[at].trim()), `${record}: "${context[at]}" is in its text`);
+    }
+  }
+});
 
 Deno.test("extract: a run killed mid-way resumes to the same bytes; so does a shard set left behind the others", async () => {
   await using clean = await tempDir();

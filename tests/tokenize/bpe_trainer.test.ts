@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ConfigError, DataError } from "@saeflow/core";
 import { brownSentences } from "@saeflow/lm";
-import { byteTokenizerFiles, loadHfTokenizer, trainBpe } from "@saeflow/tokenize";
+import { byteTokenizerFiles, trainBpe } from "@saeflow/tokenize";
+import { loadTokenizerFiles, writeTokenizerFiles } from "./tokenizer_files.ts";
 import { python, tempDir } from "../helpers.ts";
 
 const brown = (await Array.fromAsync(brownSentences())).map((s) => s.text);
@@ -26,20 +27,8 @@ const hard = [
   "1234567890 3.14159 $1,000,000 50%",
 ];
 
-async function write(dir: string, files: { tokenizerJson: string; tokenizerConfigJson: string }): Promise<void> {
-  await Deno.writeTextFile(join(dir, "tokenizer.json"), files.tokenizerJson);
-  await Deno.writeTextFile(join(dir, "tokenizer_config.json"), files.tokenizerConfigJson);
-}
-
-/** The tokenizer of `files` as loadHfTokenizer reads it from a folder (the folder is gone after loading). */
-async function load(files: { tokenizerJson: string; tokenizerConfigJson: string }) {
-  await using dir = await tempDir();
-  await write(dir.path, files);
-  return await loadHfTokenizer(dir.path);
-}
-
 const trained = await trainBpe(training, { vocabSize: 1000 });
-const tokenizer = await load(trained);
+const tokenizer = await loadTokenizerFiles(trained);
 const json = JSON.parse(trained.tokenizerJson);
 
 // ---- the naive reference: GPT-2's byte alphabet and merge loop, written from the paper's code, not from ours ----
@@ -214,7 +203,7 @@ Deno.test("trainBpe: the same texts give byte-identical files, from an array or 
 });
 
 Deno.test("trainBpe: held-out Brown takes far fewer tokens per word than the byte tokenizer", async () => {
-  const bytes = await load(byteTokenizerFiles());
+  const bytes = await loadTokenizerFiles(byteTokenizerFiles());
   const words = heldOut.reduce((sum, text) => sum + text.split(/\s+/).length, 0);
   const count = (t: typeof tokenizer) =>
     heldOut.reduce((sum, text) => sum + t.encode(text, { addSpecialTokens: false }).length, 0);
@@ -252,7 +241,7 @@ Deno.test({
   ignore: !pythonTokenizers,
   async fn() {
     await using dir = await tempDir();
-    await write(dir.path, trained);
+    await writeTokenizerFiles(dir.path, trained);
     const texts = [...heldOut.slice(0, 300), ...hard];
     const ids = await python<number[][]>(
       "import json, sys\nfrom tokenizers import Tokenizer\n" +

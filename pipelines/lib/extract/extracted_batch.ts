@@ -14,7 +14,7 @@ import {
   type SparseTfidf,
   type TfidfModel,
 } from "@saeflow/pool";
-import { encodeActivationBatch, type FeatureStats, type HookedSae } from "@saeflow/sae";
+import { encodeActivationBatch, type FeatureStats, type HookedSae, type TopActivations } from "@saeflow/sae";
 import type { StageTimes } from "../stage_times.ts";
 
 /** The hidden-state baselines: MOSAIC's last real token, SAEBench's masked mean. */
@@ -44,12 +44,14 @@ export interface ExtractStageOptions {
   tfidf?: TfidfModel;
   /** SAE id → diagnostics (L0, dead features), filled as batches pass. */
   stats?: ReadonlyMap<string, FeatureStats>;
+  /** SAE id → its features' strongest activating tokens, filled as batches pass. */
+  examples?: ReadonlyMap<string, TopActivations>;
   times: StageTimes;
 }
 
 /** Activation batches → {@link ExtractedBatch}es; the activations are dropped here, so memory stays a batch. */
 export class ExtractStage extends TransformStream<ActivationBatch, ExtractedBatch> {
-  constructor({ saes, pools, hidden, tfidf, stats, times }: ExtractStageOptions) {
+  constructor({ saes, pools, hidden, tfidf, stats, examples, times }: ExtractStageOptions) {
     super(
       {
         async transform(batch, controller) {
@@ -62,6 +64,11 @@ export class ExtractStage extends TransformStream<ActivationBatch, ExtractedBatc
               ])),
             ])));
           const features = await times.measureAsync("sae encode", () => encodeActivationBatch(batch, saes, stats));
+          if (examples) {
+            times.measure("feature examples", () => {
+              for (const [id, top] of examples) top.add(features.features.get(id)!, batch.tokens);
+            });
+          }
           const { pooled } = times.measure("pool", () => poolFeatureBatch(features, pools));
           const { records, lengths } = batch.tokens;
           controller.enqueue({

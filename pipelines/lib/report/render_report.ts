@@ -5,6 +5,7 @@
  * @module
  */
 import type { MetricWithCI, ProbeResult } from "@saeflow/probe";
+import type { DecodedExample } from "@saeflow/sae";
 import type { TransferResult } from "@saeflow/transfer";
 import { escapeXml, groupedBars, heatmap, lineChart, type Series } from "./svg_charts.ts";
 
@@ -15,7 +16,12 @@ export interface ReportData {
   about: [string, string][];
   results: ProbeResult[];
   transfer?: { title: string; result: TransferResult }[];
+  /** The strongest activating tokens of the best SAE probe's top features (feature id → examples). */
+  featureExamples?: Record<string, DecodedExample[]>;
 }
+
+/** Contexts shown per feature in the report. */
+const EXAMPLES_SHOWN = 4;
 
 const ci = (m: MetricWithCI | undefined) =>
   m ? `${m.value.toFixed(3)} <small>[${m.lo.toFixed(3)}, ${m.hi.toFixed(3)}]</small>` : "–";
@@ -45,7 +51,7 @@ export function renderReport(data: ReportData): string {
           }: gap ${result.gap.toFixed(3)}.</p>`,
       )
     ),
-    section("Top features per class", topFeatures(logistic)),
+    section("Top features per class", topFeatures(logistic, data.featureExamples)),
   ];
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeXml(data.title)}</title>` +
     `<style>body{font:14px system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}` +
@@ -113,16 +119,29 @@ function binarizedVsContinuous(results: ProbeResult[]): string {
   return groups.size ? groupedBars("Test macro-F1", "macro-F1", [...groups.values()]) : "<p>No SAE features.</p>";
 }
 
-function topFeatures(results: ProbeResult[]): string {
-  const best = results.filter((r) => r.featureKind.startsWith("sae") && r.topFeatures)
+/** The SAE logistic probe with the best test macro-F1: the one whose features the report and the demo explain. */
+export function bestSaeProbe(results: readonly ProbeResult[]): ProbeResult | undefined {
+  return results.filter((r) => r.probe === "logistic" && r.featureKind.startsWith("sae") && r.topFeatures)
     .sort((a, b) => b.macroF1.value - a.macroF1.value)[0];
+}
+
+/** One activation in its context, the activating token in bold. */
+export function contextHtml({ context, at, value }: DecodedExample): string {
+  const text = (tokens: string[]) => escapeXml(tokens.join(""));
+  return `…${text(context.slice(0, at))}<b>${text([context[at]])}</b>${text(context.slice(at + 1))}… ` +
+    `<small>${value.toFixed(2)}</small>`;
+}
+
+function topFeatures(results: ProbeResult[], examples: ReportData["featureExamples"]): string {
+  const best = bestSaeProbe(results);
   if (!best) return "<p>No SAE probe.</p>";
   const perClass = best.topFeatures!.map(({ class: name, features }) =>
     `<h3>${escapeXml(name)}</h3>` + table(
-      ["feature", "weight", "Neuronpedia"],
+      ["feature", "weight", "strongest activations in the data", "Neuronpedia"],
       features.map((f) => [
         String(f.feature),
         f.weight.toFixed(4),
+        examples?.[f.feature]?.slice(0, EXAMPLES_SHOWN).map(contextHtml).join("<br>") ?? "–",
         f.neuronpedia
           ? `<a href="https://www.neuronpedia.org/${escapeXml(f.neuronpedia)}">${escapeXml(f.neuronpedia)}</a>`
           : "–",
@@ -131,5 +150,7 @@ function topFeatures(results: ProbeResult[]): string {
   ).join("");
   return `<p>From the best SAE probe: ${escapeXml(best.featureSet)} (${escapeXml(best.probe)}, macro-F1 ${
     best.macroF1.value.toFixed(3)
-  }). Positive weights push towards the class.</p>${perClass}`;
+  }). Positive weights push towards the class.${
+    examples ? " Each feature's strongest activations over the whole dataset, activating token in bold." : ""
+  }</p>${perClass}`;
 }
