@@ -103,7 +103,7 @@ export async function trainSaeRun(
   { configHash: hash, signal }: { configHash: string; signal?: AbortSignal },
 ): Promise<TrainSaeSummary> {
   await startTfjsBackend(options.backend);
-  const spec = await datasetSpec(options);
+  const spec = await datasetSpec(options, { brown: true });
   const hook = hookOf(options.layer, options.site);
   const tokenizer = await loadTokenizerFor(options);
   if (options.evalEvery > 0 && options.evalFraction === 0) {

