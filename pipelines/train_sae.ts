@@ -28,7 +28,7 @@ import { addDatasetOptions, type DatasetFlags, datasetSpec } from "./lib/dataset
 import { addModelOptions, loadTokenizerFor, type ModelFlags, modelIdOf } from "./lib/model_options.ts";
 import { addProgressOption, nonNegativeInteger, numberIn, oneOf, positiveInteger } from "./lib/parse.ts";
 import { openLogFrom } from "./lib/log_file.ts";
-import { hookOf } from "./lib/sae_sources.ts";
+import { hookOf, SAE_FOLDER } from "./lib/sae_sources.ts";
 import { trainingRows } from "./lib/train_sae/activation_source.ts";
 import { firstBatches, heldOutRows, HeldOutSet } from "./lib/train_sae/held_out.ts";
 import { epochBatches } from "./lib/train_sae/epoch_batches.ts";
@@ -95,7 +95,7 @@ export interface TrainSaeSummary {
 export const TRAIN_SUMMARY_FILE = "_train.json";
 export const CHECKPOINT_FILE = "checkpoint.safetensors";
 export const LOG_FILE = "train_log.jsonl";
-export const SAE_FOLDER = "sae";
+export { SAE_FOLDER };
 
 /** Runs (or resumes) a training run and writes the SAE, the log and the summary into `options.out`. */
 export async function trainSaeRun(

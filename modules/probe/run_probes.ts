@@ -255,17 +255,30 @@ export function selectColumns(X: SparseMatrix, features: Int32Array): FeatureMat
   };
 }
 
+/**
+ * The 10 features that push most towards each class. Two classes share one weight vector: class 1's are its largest
+ * positive weights, class 0's its most negative ones (sign flipped, so a positive weight always pushes towards the
+ * class it is listed under).
+ */
 function logisticTopFeatures(
   model: LogisticModel,
   classes: readonly string[],
   options: ProbeOptions,
   columns?: Int32Array,
 ): { class: string; features: TopFeature[] }[] {
-  return model.topFeatures(10).map(({ class: c, features }) => ({
-    class: classes[c],
-    features: features.map(({ feature, weight }) => named(columns ? columns[feature] : feature, weight, options)),
-  }));
+  const name = (features: { feature: number; weight: number }[]) =>
+    features.map(({ feature, weight }) => named(columns ? columns[feature] : feature, weight, options));
+  if (model.coefficientRows === 1) {
+    const [{ features }] = model.topFeatures(model.cols);
+    return [
+      { class: classes[0], features: name(features.filter((f) => f.weight < 0).slice(0, 10).map(flipped)) },
+      { class: classes[1], features: name(features.filter((f) => f.weight > 0).slice(0, 10)) },
+    ];
+  }
+  return model.topFeatures(10).map(({ class: c, features }) => ({ class: classes[c], features: name(features) }));
 }
+
+const flipped = ({ feature, weight }: { feature: number; weight: number }) => ({ feature, weight: -weight });
 
 function strongest(importances: Float64Array, k: number, options: ProbeOptions): TopFeature[] {
   return Array.from(importances.keys()).filter((f) => importances[f] > 0)

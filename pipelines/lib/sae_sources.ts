@@ -7,7 +7,7 @@
  *   names (an npz names none: give the layer).
  * @module
  */
-import { basename } from "node:path";
+import { basename, dirname } from "node:path";
 import { ConfigError } from "@saeflow/core";
 import {
   findGemmaScopeSae,
@@ -87,9 +87,18 @@ export async function loadFileSaes(sources: readonly SaeSource[], site: string):
     if (!hook) {
       throw new ConfigError(`--sae ${source.path}: its config names no hook; give the layer as <layer>=<path>`);
     }
-    placed.push({ id: `${layerTag(hook)}.${basename(source.path.replace(/\/+$/, ""))}`, hook, spec });
+    placed.push({ id: `${layerTag(hook)}.${fileSaeName(source.path)}`, hook, spec });
   }
   return placed;
+}
+
+/** The folder deno task train-sae saves its SAE in, inside the run's output directory. */
+export const SAE_FOLDER = "sae";
+
+/** A file SAE's name in its id: the file's or folder's name, or for train-sae's `<run>/sae` the run's. */
+function fileSaeName(path: string): string {
+  const trimmed = path.replace(/\/+$/, "");
+  return basename(trimmed) === SAE_FOLDER ? basename(dirname(trimmed)) : basename(trimmed);
 }
 
 /**

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { ConfigError } from "@saeflow/core";
 import { parseTask } from "../../pipelines/lib/cli.ts";
 import { extractTask } from "../../pipelines/extract.ts";
-import { hookOf, layerTag, parseSaeSource } from "../../pipelines/lib/sae_sources.ts";
+import { hookOf, layerTag, loadFileSaes, parseSaeSource } from "../../pipelines/lib/sae_sources.ts";
 import { listOf, nonNegativeInteger, numberIn } from "../../pipelines/lib/parse.ts";
 import { binarizeSlug, poolSlug } from "../../pipelines/lib/extract/extract_outputs.ts";
 import { StageTimes } from "../../pipelines/lib/stage_times.ts";
@@ -25,6 +25,18 @@ Deno.test("parseSaeSource: random, gemma-scope, placed and plain paths", () => {
     path: "out/sae/l12/params.npz",
   });
   assert.deepEqual(parseSaeSource("some/path"), { kind: "file", path: "some/path" });
+});
+
+Deno.test("loadFileSaes: an SAE is named by its layer and folder, or for train-sae's <run>/sae by its run", async () => {
+  const stories = new URL("../../data/saes/stories260K/", import.meta.url).pathname;
+  const placed = await loadFileSaes([
+    parseSaeSource(`${stories}L1-topk-512/sae/`),
+    parseSaeSource(`3=${stories}L3-topk-512/sae`),
+  ], "resid_post");
+  assert.deepEqual(placed.map((p) => [p.id, p.hook]), [
+    ["l1.L1-topk-512", "blocks.1.hook_resid_post"],
+    ["l3.L3-topk-512", "blocks.3.hook_resid_post"],
+  ]);
 });
 
 Deno.test("parseSaeSource: bad values are ConfigErrors naming the value and the problem", () => {
