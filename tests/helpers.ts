@@ -3,7 +3,9 @@
  * directories, and a Python reference (the standard library's csv/json/gzip modules: an implementation nobody on
  * this project wrote).
  */
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 
 const SHARED_DATA = new URL("../../shared/data/", import.meta.url).pathname;
 const SHARED_MODELS = new URL("../../shared/models/", import.meta.url).pathname;
@@ -65,4 +67,23 @@ export async function python<T = unknown>(code: string, ...args: string[]): Prom
   }).output();
   if (status !== 0) throw new Error(`python3 failed: ${new TextDecoder().decode(stderr)}`);
   return JSON.parse(new TextDecoder().decode(stdout));
+}
+
+/**
+ * Checks every file that `<folder>/SHA256SUMS` lists (`sha256  path` lines, as sha256sum writes them) against its
+ * bytes, and that it lists every file in `expected` (paths relative to the folder).
+ */
+export async function assertChecksums(folder: string, expected: readonly string[]): Promise<void> {
+  const text = await Deno.readTextFile(join(folder, "SHA256SUMS"));
+  const sums = new Map(
+    text.trim().split("\n").map((line) => {
+      const [hash, path] = line.split(/\s+\*?/);
+      return [path, hash];
+    }),
+  );
+  for (const path of expected) {
+    const file = join(folder, path);
+    const hash = createHash("sha256").update(await Deno.readFile(file)).digest("hex");
+    if (hash !== sums.get(path)) throw new Error(`${file}: SHA-256 ${hash}, SHA256SUMS says ${sums.get(path)}`);
+  }
 }

@@ -39,7 +39,9 @@ export function addModelOptions(command: Command): Command {
 }
 
 /** The tokenizer of `--tokenizer`, or the model's own. */
-export async function loadTokenizerFor({ model, tokenizer }: ModelFlags): Promise<Tokenizer> {
+export async function loadTokenizerFor(
+  { model, tokenizer }: Pick<ModelFlags, "model" | "tokenizer">,
+): Promise<Tokenizer> {
   const source = tokenizer ?? (model.endsWith(".bin") ? await llama2cTokenizerBeside(model) : model);
   return source.endsWith(".bin") ? await loadLlama2cTokenizer(source) : await loadHfTokenizer(source);
 }

@@ -1,6 +1,7 @@
 /**
- * `deno task probe` end to end: the project's demo model on review sentences from three domains (Amazon, IMDB,
- * Yelp; the UCI "Sentiment Labelled Sentences" in the shared data, 100 per domain, ids `<domain>:<n>`), extracted
+ * `deno task probe` end to end: a small untrained model (seeded weights, byte tokenizer) on review sentences from
+ * three domains (Amazon, IMDB, Yelp; the UCI "Sentiment Labelled Sentences" in the shared data, 100 per domain, ids
+ * `<domain>:<n>`), extracted
  * in-process, then probed: results.json, metrics.csv (one row per feature set × probe × metric, equal to
  * results.json), report.html, the 3-domain transfer matrix, determinism, `deno task report` as a subprocess, and
  * the refusals (no extract run, one training class, a shard from another configuration).
@@ -10,7 +11,7 @@ import * as aq from "arquero";
 import { ConfigError, DataError } from "@saeflow/core";
 import { extract, extractTask } from "../../pipelines/extract.ts";
 import { parseTask } from "../../pipelines/lib/cli.ts";
-import { writeDemoModel } from "../../pipelines/lib/demo_model.ts";
+import { writeUntrainedModel } from "./untrained_model.ts";
 import { probe, type ProbeRun, REPORT_FILE, RESULTS_FILE } from "../../pipelines/probe.ts";
 import { sharedData, tempDir } from "../helpers.ts";
 
@@ -55,7 +56,7 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 Deno.test("deno task probe: results, tidy metrics, report and a 3-domain transfer matrix from an extract run", async (t) => {
   await using work = await tempDir();
-  const model = await writeDemoModel(`${work.path}/model`);
+  const model = await writeUntrainedModel(`${work.path}/model`);
   await writeReviews(`${work.path}/reviews.jsonl`);
   const dir = `${work.path}/extract`;
   const { summary } = await runExtract([
@@ -212,7 +213,7 @@ Deno.test("deno task probe: a directory that no extract run wrote is a ConfigErr
 
 Deno.test("deno task probe: a training split with a single class is a ConfigError saying so", async () => {
   await using work = await tempDir();
-  const model = await writeDemoModel(`${work.path}/model`);
+  const model = await writeUntrainedModel(`${work.path}/model`);
   // Preset splits: every training record is positive, the test split has both classes.
   const records = Array.from({ length: 30 }, (_, i) => {
     const split = i < 20 ? "train" : "test";
