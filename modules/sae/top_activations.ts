@@ -122,7 +122,7 @@ export class TopActivations {
     if (i >= this.perFeature) return;
     const from = Math.max(first, position - this.before), to = Math.min(tokens.lengths[b], position + this.after + 1);
     const rowStart = b * tokens.seqLen;
-    candidate.tokens = Array.from(tokens.ids.subarray(rowStart + from, rowStart + to));
+    for (let p = from; p < to; p++) candidate.tokens.push(tokens.ids[rowStart + p]);
     candidate.at = position - from;
     kept.splice(i, 0, candidate);
     if (kept.length > this.perFeature) kept.pop();
