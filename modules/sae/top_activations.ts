@@ -17,6 +17,8 @@ export interface ActivationExample {
   tokens: number[];
   /** Where the activating token is in `tokens`. */
   at: number;
+  /** Whether the record goes on before / after the context. */
+  cut: { before: boolean; after: boolean };
 }
 
 /** Options of {@link TopActivations}. */
@@ -37,6 +39,7 @@ export interface DecodedExample {
   /** The context's tokens as text, one string per token. */
   context: string[];
   at: number;
+  cut: { before: boolean; after: boolean };
 }
 
 /** What {@link TopActivations.toJSON} writes. */
@@ -116,7 +119,7 @@ export class TopActivations {
   #offer(feature: number, value: number, tokens: TokenBatch, b: number, position: number, first: number): void {
     const record = tokens.records[b].id;
     const kept = this.#examples[feature];
-    const candidate = { value, record, position, tokens: [] as number[], at: 0 };
+    const candidate = { value, record, position, tokens: [] as number[], at: 0, cut: { before: false, after: false } };
     let i = kept.length;
     while (i > 0 && stronger(candidate, kept[i - 1])) i--;
     if (i >= this.perFeature) return;
@@ -124,6 +127,7 @@ export class TopActivations {
     const rowStart = b * tokens.seqLen;
     for (let p = from; p < to; p++) candidate.tokens.push(tokens.ids[rowStart + p]);
     candidate.at = position - from;
+    candidate.cut = { before: from > first, after: to < tokens.lengths[b] };
     kept.splice(i, 0, candidate);
     if (kept.length > this.perFeature) kept.pop();
     if (kept.length === this.perFeature) this.#floor[feature] = kept[kept.length - 1].value;
@@ -139,12 +143,13 @@ export class TopActivations {
     const features: Record<string, DecodedExample[]> = {};
     this.#examples.forEach((kept, feature) => {
       if (kept.length === 0) return;
-      features[feature] = kept.map(({ value, record, position, tokens, at }) => ({
+      features[feature] = kept.map(({ value, record, position, tokens, at, cut }) => ({
         value,
         record,
         position,
         context: decodeContext(tokens),
         at,
+        cut,
       }));
     });
     return { perFeature: this.perFeature, before: this.before, after: this.after, tokens: this.#tokens, features };

@@ -282,6 +282,26 @@ Deno.test("renderReport: every section, the numbers, and a feature-set name that
         gap: (0.9 + 0.8 + 0.85) / 3 - (0.6 + 0.7 + 0.5 + 0.6 + 0.55 + 0.65) / 6,
       },
     }],
+    featureExamples: {
+      "17": [
+        {
+          value: 2.5,
+          record: "r1",
+          position: 9,
+          context: [" <script>", "bad", " token"],
+          at: 1,
+          cut: { before: true, after: false },
+        },
+        {
+          value: 1.25,
+          record: "r2",
+          position: 1,
+          context: ["Good", " one"],
+          at: 0,
+          cut: { before: false, after: true },
+        },
+      ],
+    },
   };
   const html = renderReport(data);
   const { root, elements } = checkMarkup(html);
@@ -318,6 +338,13 @@ Deno.test("renderReport: every section, the numbers, and a feature-set name that
   assert.ok(html.includes(`<h3>${escapeXml("<neg>")}</h3>`));
   assert.ok(html.includes("<td>17</td><td>-1.2500</td>"));
   assert.ok(html.includes(escapeXml("x/<17>")));
+  // Each top feature's strongest activations: the token in bold, ellipses where the record goes on, text escaped.
+  assert.ok(
+    html.includes(
+      `…${escapeXml(" <script>")}<b>bad</b> token <small>2.50</small><br><b>Good</b> one… <small>1.25</small>`,
+    ),
+  );
+  assert.ok(html.includes("<td>3</td><td>0.5000</td><td>–</td>"), "a feature without examples");
   assert.ok(!html.includes("NaN"));
 });
 

@@ -37,6 +37,7 @@ function naiveTop(records: ReturnType<typeof randomRecords>, dSae: number, n: nu
         position,
         tokens: tokens.map((_, p) => 1000 * index + p).slice(Math.max(1, position - before), position + after + 1),
         at: position - Math.max(1, position - before),
+        cut: { before: position - before > 1, after: position + after + 1 < tokens.length },
       }))
     )
   );
@@ -80,8 +81,8 @@ Deno.test("TopActivations: contexts stop at the record's ends and leave BOS out;
   top.add(features, tokens);
   assert.deepEqual(top.examples(0), []);
   assert.deepEqual(top.examples(1), [
-    { value: 3, record: "r000", position: 2, tokens: [1, 2, 3], at: 1 },
-    { value: 2, record: "r000", position: 4, tokens: [3, 4], at: 1 },
+    { value: 3, record: "r000", position: 2, tokens: [1, 2, 3], at: 1, cut: { before: false, after: true } },
+    { value: 2, record: "r000", position: 4, tokens: [3, 4], at: 1, cut: { before: true, after: false } },
   ]);
   assert.deepEqual(top.examples(2).map((e) => [e.record, e.tokens, e.at]), [["r000", [3, 4], 1], ["r001", [1001], 0]]);
   const json = top.toJSON((ids) => ids.map((id) => `<${id}>`));
@@ -92,6 +93,7 @@ Deno.test("TopActivations: contexts stop at the record's ends and leave BOS out;
     position: 2,
     context: ["<1>", "<2>", "<3>"],
     at: 1,
+    cut: { before: false, after: true },
   });
   assert.equal(json.tokens, 5, "real tokens, BOS left out");
   // Without BOS, position 0 counts.

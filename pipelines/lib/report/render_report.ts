@@ -126,10 +126,10 @@ export function bestSaeProbe(results: readonly ProbeResult[]): ProbeResult | und
 }
 
 /** One activation in its context, the activating token in bold. */
-export function contextHtml({ context, at, value }: DecodedExample): string {
+export function contextHtml({ context, at, value, cut }: DecodedExample): string {
   const text = (tokens: string[]) => escapeXml(tokens.join(""));
-  return `…${text(context.slice(0, at))}<b>${text([context[at]])}</b>${text(context.slice(at + 1))}… ` +
-    `<small>${value.toFixed(2)}</small>`;
+  return `${cut.before ? "…" : ""}${text(context.slice(0, at))}<b>${text([context[at]])}</b>` +
+    `${text(context.slice(at + 1))}${cut.after ? "…" : ""} <small>${value.toFixed(2)}</small>`;
 }
 
 function topFeatures(results: ProbeResult[], examples: ReportData["featureExamples"]): string {
