@@ -1,26 +1,37 @@
 /**
  * `deno task demo`: the whole chain on the embedded default, offline. The embedded dataset (the `sentiment`
- * package's Amazon / IMDB / Yelp review sentences, 3 × 1,000) goes through the project's small deterministic model
- * (an untrained Llama with seeded weights and a byte tokenizer, until the project trains its own language model) and
- * a seeded random SAE; then probes compare SAE features with hidden-state and TF-IDF baselines, a transfer matrix
- * crosses the three review domains, and an HTML report is written.
+ * package's Amazon / IMDB / Yelp review sentences, 3 × 1,000) goes through the project's own language model (a
+ * 1.6 M-parameter Llama trained on the Brown corpus, `data/lm/brown-d128`) and TopK SAEs trained on its residual
+ * stream (`data/saes/brown-d128`); then probes compare SAE features with hidden-state and TF-IDF baselines, the best
+ * SAE probe's top features are shown with the tokens that activate them most, a transfer matrix crosses the three
+ * review domains, and an HTML report is written.
  * @module
  */
 import { type ProgressMode } from "@saeflow/core";
+import type { DecodedExample } from "@saeflow/sae";
 import { extract, extractTask } from "./extract.ts";
 import { printTable, probe, REPORT_FILE, reportData } from "./probe.ts";
 import { parseTask, runTask, type TaskDefinition } from "./lib/cli.ts";
-import { DEMO_MODEL, writeDemoModel } from "./lib/demo_model.ts";
 import { addProgressOption } from "./lib/parse.ts";
+import { bestSaeProbe } from "./lib/report/render_report.ts";
 
 interface DemoOptions {
   out: string;
   progress: ProgressMode;
 }
 
-/** The SAE the demo encodes with at each layer: random, TopK, 16× the model width. */
-const DEMO_SAE = "random:1024:k=16";
-const DEMO_LAYERS = ["1", "3"];
+const DATA = new URL("../data/", import.meta.url).pathname;
+/** The project's own LM (`deno task train-lm`, see data/lm/brown-d128/README.md). */
+export const DEMO_MODEL = `${DATA}lm/brown-d128/model`;
+/** The SAEs the demo encodes with: TopK, 2,048 wide (16× d_model), k = 32, at layers 1 and 3 of 4. */
+export const DEMO_SAES = ["L1-topk-2048", "L3-topk-2048"].map((name) => `${DATA}saes/brown-d128/${name}/sae`);
+/**
+ * Binarization: a feature is on when it fired anywhere in the sentence. MOSAIC's `x > 1` assumes Gemma Scope's
+ * activation scale; these SAEs' activations are mostly 0.05–0.3, so that rule would leave two features a sentence.
+ */
+const DEMO_BINARIZE = "presence";
+/** Strongest activating tokens kept per SAE feature, for the top-feature tables. */
+const EXAMPLES_PER_FEATURE = 10;
 
 export const demoTask: TaskDefinition<DemoOptions> = {
   name: "demo",
@@ -28,24 +39,20 @@ export const demoTask: TaskDefinition<DemoOptions> = {
   options: (command) => addProgressOption(command.option("--out <dir>", "output directory", "out/demo")),
   presentational: ["out", "progress"],
   async run({ out, progress }, context) {
-    const { hidden, layers, seed } = DEMO_MODEL;
     console.log("saeflow demo — everything below runs offline on this machine\n");
     console.log(
       "dataset: sentiment-fixtures (UCI Sentiment Labelled Sentences via npm `sentiment`: Amazon, IMDB, Yelp)",
     );
     console.log(
-      `model:   the project's small deterministic model: an UNTRAINED Llama (${layers} layers, d_model ${hidden}, ` +
-        `seeded random weights, seed ${seed}) with a byte-level tokenizer; its features are random functions of the ` +
-        "text's bytes (a trained model replaces it when the project trains its own)",
+      "model:   brown-d128, the project's own Llama (4 layers, d_model 128, 1.6 M parameters, BPE 4,096) trained " +
+        "on the Brown corpus by deno task train-lm (data/lm/brown-d128)",
     );
-    console.log(
-      `SAE:     ${DEMO_SAE} at layers ${DEMO_LAYERS.join(" and ")}: a seeded random TopK SAE (k = 16), no training\n`,
-    );
-    const model = await writeDemoModel(`${out}/model`);
+    console.log("SAEs:    TopK, 2,048 features, k = 32, at layers 1 and 3, trained by deno task train-sae on Brown\n");
     const extractDir = `${out}/extract`;
     const parsed = await parseTask(extractTask, [
-      ...["--model", model, "--dataset", "sentiment-fixtures", "--layers", ...DEMO_LAYERS, "--sae", DEMO_SAE],
-      ...["--pool", "sum", "--binarize", "gt:1", "--shard-size", "1000", "--out", extractDir, "--progress", progress],
+      ...["--model", DEMO_MODEL, "--dataset", "sentiment-fixtures", "--layers", "1", "3", "--sae", ...DEMO_SAES],
+      ...["--pool", "sum", "--binarize", DEMO_BINARIZE, "--feature-examples", String(EXAMPLES_PER_FEATURE)],
+      ...["--shard-size", "1000", "--out", extractDir, "--progress", progress],
     ]);
     const { summary, alreadyComplete, shares } = await extract(parsed.options, {
       ...context,
@@ -69,14 +76,18 @@ export const demoTask: TaskDefinition<DemoOptions> = {
       progress,
     });
     printTable(run.results);
-    const best = run.results.filter((r) => r.featureKind.startsWith("sae") && r.probe === "logistic")
-      .sort((a, b) => b.macroF1.value - a.macroF1.value)[0];
+    const best = bestSaeProbe(run.results);
     if (best?.topFeatures) {
-      console.log(`\ntop features of the best SAE probe (${best.featureSet}, logistic; positive weight = the class):`);
+      console.log(
+        `\ntop features of the best SAE probe (${best.featureSet}, logistic; positive weight = the class), ` +
+          "each with the tokens that activate it most in the data:",
+      );
       for (const { class: name, features } of best.topFeatures) {
-        console.log(
-          `  ${name}: ${features.slice(0, 5).map((f) => `#${f.feature} (${f.weight.toFixed(3)})`).join(", ")}`,
-        );
+        console.log(`  ${name}:`);
+        for (const f of features) {
+          const tokens = strongestTokens(run.featureExamples?.[f.feature] ?? []);
+          console.log(`    #${String(f.feature).padEnd(5)} ${f.weight.toFixed(3).padStart(7)}  ${tokens}`);
+        }
       }
     }
     for (const { title, result } of reportData(run).transfer ?? []) {
@@ -85,8 +96,14 @@ export const demoTask: TaskDefinition<DemoOptions> = {
           `across domains ${result.offDiagonal.toFixed(3)} (gap ${result.gap.toFixed(3)})`,
       );
     }
-    console.log(`\nreport: ${extractDir}/probe/${REPORT_FILE}`);
+    console.log(`\nreport (with each top feature's contexts): ${extractDir}/probe/${REPORT_FILE}`);
   },
 };
+
+/** A feature's distinct strongest tokens, quoted, strongest first. */
+function strongestTokens(examples: readonly DecodedExample[], shown = 5): string {
+  const tokens = [...new Set(examples.map((e) => JSON.stringify(e.context[e.at])))];
+  return tokens.slice(0, shown).join(" · ") || "–";
+}
 
 if (import.meta.main) await runTask(demoTask);
