@@ -17,7 +17,7 @@ export interface ActivationExample {
   tokens: number[];
   /** Where the activating token is in `tokens`. */
   at: number;
-  /** Whether the record goes on before / after the context. */
+  /** Whether the record goes on before / after the context (after: also when tokenization cut the record short). */
   cut: { before: boolean; after: boolean };
 }
 
@@ -127,7 +127,7 @@ export class TopActivations {
     const rowStart = b * tokens.seqLen;
     for (let p = from; p < to; p++) candidate.tokens.push(tokens.ids[rowStart + p]);
     candidate.at = position - from;
-    candidate.cut = { before: from > first, after: to < tokens.lengths[b] };
+    candidate.cut = { before: from > first, after: to < tokens.lengths[b] || tokens.truncated[b] };
     kept.splice(i, 0, candidate);
     if (kept.length > this.perFeature) kept.pop();
     if (kept.length === this.perFeature) this.#floor[feature] = kept[kept.length - 1].value;

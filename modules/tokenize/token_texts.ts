@@ -19,7 +19,8 @@ export function tokenTexts(tokenizer: Pick<Tokenizer, "decode">, ids: readonly n
   const texts: string[] = [];
   let previous = "";
   for (let i = 1; i <= ids.length; i++) {
-    let prefix = tokenizer.decode(ids.slice(0, i));
+    // A sequence that starts inside a character: its stray continuation bytes show as nothing.
+    let prefix = tokenizer.decode(ids.slice(0, i)).replace(/^\uFFFD+/, "");
     // A replacement character at the end is a character cut in two: it belongs to the token that completes it.
     if (i < ids.length && prefix.endsWith("\uFFFD")) prefix = prefix.slice(0, -1);
     if (prefix.startsWith(previous)) {

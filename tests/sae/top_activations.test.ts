@@ -96,6 +96,12 @@ Deno.test("TopActivations: contexts stop at the record's ends and leave BOS out;
     cut: { before: false, after: true },
   });
   assert.equal(json.tokens, 5, "real tokens, BOS left out");
+  // A record that tokenization cut short goes on after its last token.
+  const cut = batchOf([{ index: 0, tokens: [[], [[0, 1]]] }], true, 1);
+  cut.tokens.truncated[0] = true;
+  const shortened = new TopActivations(1, { perFeature: 1, before: 1, after: 1 });
+  shortened.add(cut.features, cut.tokens);
+  assert.deepEqual(shortened.examples(0)[0].cut, { before: false, after: true });
   // Without BOS, position 0 counts.
   const noBos = batchOf([{ index: 0, tokens: [[[0, 9]], [[0, 1]]] }], false, 1);
   const plain = new TopActivations(1, { perFeature: 5, before: 0, after: 0 });

@@ -25,4 +25,8 @@ Deno.test("tokenTexts on a byte-level BPE: the parts join to the text, spaces an
   const texts = tokenTexts(tokenizer, ids);
   assert.equal(texts.join(""), text);
   assert.ok(texts.includes(" cat") && texts.includes(" sat"), JSON.stringify(texts));
+  // "ü" never occurs in the training text: two byte tokens. Cut between them, the stray byte shows as nothing.
+  const uber = tokenizer.encode("über", { addSpecialTokens: false });
+  assert.equal(tokenTexts(tokenizer, uber).join(""), "über");
+  assert.deepEqual(tokenTexts(tokenizer, uber.slice(1)).join(""), "ber");
 });
