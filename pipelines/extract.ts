@@ -25,6 +25,7 @@ import {
   type FeatureRow,
   type OpenedDataset,
   openTextDataset,
+  readJsonFile,
   readManifest,
   ShardWriter,
   stratifiedSplit,
@@ -47,7 +48,14 @@ import { runTask, type TaskContext, type TaskDefinition } from "./lib/cli.ts";
 import { addDatasetOptions, type DatasetFlags, datasetSpec } from "./lib/dataset_options.ts";
 import { addModelOptions, loadTokenizerFor, type ModelFlags } from "./lib/model_options.ts";
 import { addProgressOption, listOf, nonNegativeInteger, numberIn, oneOf, positiveInteger } from "./lib/parse.ts";
-import { hookOf, layerSaes, loadFileSaes, parseSaeSource, type SaeSource } from "./lib/sae_sources.ts";
+import {
+  checkDistinctIds,
+  hookOf,
+  layerSaes,
+  loadFileSaes,
+  parseSaeSource,
+  type SaeSource,
+} from "./lib/sae_sources.ts";
 import {
   type ExtractedBatch,
   ExtractStage,
@@ -174,6 +182,7 @@ export async function extract(options: ExtractOptions, { configHash, signal }: T
       }),
       ...fileSaes,
     ];
+    checkDistinctIds(placed);
     for (const { id, hook, spec } of placed) {
       saes.push({ id, hook, encoder: await SaeEncoder.create(spec, { threads: options.threads }) });
     }
@@ -195,13 +204,17 @@ export async function extract(options: ExtractOptions, { configHash, signal }: T
       splitOptions,
       fingerprint,
     });
-    const alreadyComplete = writers.every((w) => w.wasComplete);
+    // Examples need every record through the model: a run that has to (re)write them starts at record 0, and the
+    // shard writers skip the records they already hold.
+    const examplesToWrite = options.featureExamples > 0 &&
+      !(await examplesWritten(options.out, saes.map((s) => s.id), options.featureExamples));
+    const alreadyComplete = writers.every((w) => w.wasComplete) && !examplesToWrite;
     if (tfidf && !alreadyComplete) {
       const json = new TextEncoder().encode(JSON.stringify(tfidf.toJSON()) + "\n");
       await writeFileAtomic(`${options.out}/${TFIDF_FILE}`, [json]);
     }
     const stats = new Map(saes.map(({ id, encoder: { spec } }) => [id, new FeatureStats(spec.dSae, spec.dIn)]));
-    const examples = options.featureExamples > 0
+    const examples = examplesToWrite
       ? new Map(saes.map(({ id, encoder: { spec } }) => [
         id,
         new TopActivations(spec.dSae, { perFeature: options.featureExamples }),
@@ -227,6 +240,7 @@ export async function extract(options: ExtractOptions, { configHash, signal }: T
           extract: { saes, pools, hidden: { hooks: layerHooks, pools: options.hidden }, tfidf, stats, examples, times },
           progress: new ProgressReporter({ label: `extract ${spec.name}`, mode: options.progress, total: splits.size }),
           signal,
+          fromStart: examples !== undefined,
         });
         run = stream;
       }
@@ -280,10 +294,7 @@ export async function extract(options: ExtractOptions, { configHash, signal }: T
     };
     if (!alreadyComplete) {
       for (const [id, top] of examples ?? []) {
-        const json: TopActivationsJson & { fromRecord: number } = {
-          ...top.toJSON((ids) => tokenTexts(tokenizer, ids)),
-          fromRecord: run.firstRecord, // a resumed run saw only the records from here on
-        };
+        const json: TopActivationsJson = top.toJSON((ids) => tokenTexts(tokenizer, ids));
         await writeJsonAtomic(`${options.out}/sae/${id}/${FEATURE_EXAMPLES_FILE}`, json);
       }
       await writeJsonAtomic(`${options.out}/${SUMMARY_FILE}`, summary);
@@ -293,6 +304,18 @@ export async function extract(options: ExtractOptions, { configHash, signal }: T
     for (const { encoder } of saes) await encoder.release();
     await model.release();
   }
+}
+
+/** Whether every SAE's examples file is there, with `perFeature` examples per feature. */
+async function examplesWritten(out: string, ids: readonly string[], perFeature: number): Promise<boolean> {
+  for (const id of ids) {
+    const json = await readJsonFile<TopActivationsJson>(
+      `${out}/sae/${id}/${FEATURE_EXAMPLES_FILE}`,
+      "feature examples",
+    );
+    if (json?.perFeature !== perFeature) return false;
+  }
+  return true;
 }
 
 /**
@@ -319,7 +342,7 @@ async function splitPrepass(
  * The one pass over the model: records (from the least complete writer's position on) → tokenize → forward →
  * every feature → back into input order → every shard writer. Returns what went through the model.
  */
-async function streamRecords({ records, writers, outputs, tokenize, model, extract, progress, signal }: {
+async function streamRecords({ records, writers, outputs, tokenize, model, extract, progress, signal, fromStart }: {
   records: ReadableStream<TextRecord>;
   writers: readonly ShardWriter[];
   outputs: readonly ExtractOutput[];
@@ -328,16 +351,17 @@ async function streamRecords({ records, writers, outputs, tokenize, model, extra
   extract: ExtractStageOptions;
   progress: ProgressReporter;
   signal: AbortSignal;
+  /** Run the model over every record, not only those some writer still lacks. */
+  fromStart: boolean;
 }): Promise<{ records: number; tokens: number; firstRecord: number }> {
-  const start = Math.min(...writers.map((w) => w.completedRecords));
-  const least = writers.find((w) => w.completedRecords === start)!;
+  const start = fromStart ? 0 : Math.min(...writers.map((w) => w.completedRecords));
+  const least = writers.reduce((a, w) => (w.completedRecords < a.completedRecords ? w : a));
   const order = new Map<string, number>();
   const run = { records: 0, tokens: 0, firstRecord: start };
   let seq = start;
   progress.add(start, 0);
   try {
-    await records
-      .pipeThrough(least.skipCompleted((record) => record.id))
+    await (start > 0 ? records.pipeThrough(least.skipCompleted((record) => record.id)) : records)
       .pipeThrough(
         new TransformStream<TextRecord, TextRecord>({
           transform: (record, controller) => (order.set(record.id, seq++), controller.enqueue(record)),
@@ -589,7 +613,8 @@ export const extractTask: TaskDefinition<ExtractOptions> = {
         )
         .option("--out <dir>", "output directory", "out/extract"),
     ),
-  presentational: ["out", "progress", "batchSize", "threads"],
+  // featureExamples shapes no shard: a run whose examples file is missing or has another n writes it again.
+  presentational: ["out", "progress", "batchSize", "threads", "featureExamples"],
   async run(options, context) {
     const { summary, alreadyComplete, shares } = await extract(options, context);
     if (alreadyComplete) {

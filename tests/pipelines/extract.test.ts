@@ -162,9 +162,24 @@ Deno.test("extract --feature-examples: each feature's strongest tokens agree wit
   await runExtract(argv(out.path, "7"));
   await runExtract(argv(again.path, "16"));
   const file = "sae/l1.random-256-k32-s0/top_activations.json";
-  const kept: TopActivationsJson & { fromRecord: number } = JSON.parse(await Deno.readTextFile(`${out.path}/${file}`));
+  const kept: TopActivationsJson = JSON.parse(await Deno.readTextFile(`${out.path}/${file}`));
+  const shards = await shardFiles(out.path);
   assert.deepEqual(JSON.parse(await Deno.readTextFile(`${again.path}/${file}`)), kept, "batching does not matter");
-  assert.equal(kept.fromRecord, 0);
+  // A resumed run (a shard set behind), a run killed before the file was written, and another n all cover every
+  // record again: the model reruns from the first record while the writers skip what they hold.
+  await Deno.remove(`${again.path}/sae/l1.random-256-k32-s0/max.no-bos/values/part-00000.parquet`);
+  const resumed = await runExtract(argv(again.path, "16"));
+  assert.equal(resumed.summary.run.records, 60);
+  assert.deepEqual(JSON.parse(await Deno.readTextFile(`${again.path}/${file}`)), kept, "resumed");
+  await Deno.remove(`${again.path}/${file}`);
+  assert.ok(!(await runExtract(argv(again.path, "16"))).alreadyComplete, "a missing examples file is work to do");
+  assert.deepEqual(JSON.parse(await Deno.readTextFile(`${again.path}/${file}`)), kept, "written again");
+  assertSameFiles(await shardFiles(again.path), shards, "the shards are untouched");
+  await runExtract([...argv(again.path, "16"), "--feature-examples", "1"]);
+  const one: TopActivationsJson = JSON.parse(await Deno.readTextFile(`${again.path}/${file}`));
+  assert.equal(one.perFeature, 1);
+  assert.deepEqual(one.features["0"], kept.features["0"].slice(0, 1));
+  assert.ok((await runExtract([...argv(again.path, "16"), "--feature-examples", "1"])).alreadyComplete);
   const text = new Map(
     ((await loadShards(`${out.path}/text`)).objects() as { id: string; text: string }[]).map((r) => [r.id, r.text]),
   );
