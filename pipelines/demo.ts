@@ -22,9 +22,9 @@ interface DemoOptions {
 
 const DATA = new URL("../data/", import.meta.url).pathname;
 /** The project's own LM (`deno task train-lm`, see data/lm/brown-d128/README.md). */
-export const DEMO_MODEL = `${DATA}lm/brown-d128/model`;
+const DEMO_MODEL = `${DATA}lm/brown-d128/model`;
 /** The SAEs the demo encodes with: TopK, 2,048 wide (16× d_model), k = 32, at layers 1 and 3 of 4. */
-export const DEMO_SAES = ["L1-topk-2048", "L3-topk-2048"].map((name) => `${DATA}saes/brown-d128/${name}/sae`);
+const DEMO_SAES = ["L1-topk-2048", "L3-topk-2048"].map((name) => `${DATA}saes/brown-d128/${name}/sae`);
 /**
  * Binarization: a feature is on when it fired anywhere in the sentence. MOSAIC's `x > 1` assumes Gemma Scope's
  * activation scale; these SAEs' activations are mostly 0.05–0.3, so that rule would leave two features a sentence.

@@ -123,10 +123,19 @@ export async function layerSaes(
       }
     }
   }
+  return placed;
+}
+
+/** Refuses two SAEs with one id: their shards, statistics and examples would land in the same place. */
+export function checkDistinctIds(placed: readonly PlacedSae[]): void {
   const ids = placed.map((p) => p.id);
   const twice = ids.find((id, i) => ids.indexOf(id) !== i);
-  if (twice) throw new ConfigError(`--sae: two SAEs are both called ${twice}; give them different seeds or widths`);
-  return placed;
+  if (twice) {
+    throw new ConfigError(
+      `--sae: two SAEs are both called ${twice}; give random ones different seeds or widths, file ones different ` +
+        `folder (or train-sae run) names`,
+    );
+  }
 }
 
 export const hookOf = (layer: number, site: string): string => `blocks.${layer}.hook_${site}`;

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { ConfigError } from "@saeflow/core";
 import { parseTask } from "../../pipelines/lib/cli.ts";
 import { extractTask } from "../../pipelines/extract.ts";
-import { hookOf, layerTag, loadFileSaes, parseSaeSource } from "../../pipelines/lib/sae_sources.ts";
+import { checkDistinctIds, hookOf, layerTag, loadFileSaes, parseSaeSource } from "../../pipelines/lib/sae_sources.ts";
 import { listOf, nonNegativeInteger, numberIn } from "../../pipelines/lib/parse.ts";
 import { binarizeSlug, poolSlug } from "../../pipelines/lib/extract/extract_outputs.ts";
 import { StageTimes } from "../../pipelines/lib/stage_times.ts";
@@ -37,6 +37,10 @@ Deno.test("loadFileSaes: an SAE is named by its layer and folder, or for train-s
     ["l1.L1-topk-512", "blocks.1.hook_resid_post"],
     ["l3.L3-topk-512", "blocks.3.hook_resid_post"],
   ]);
+  // Two runs of the same name would share their output directories: refused.
+  const twice = await loadFileSaes([parseSaeSource(`${stories}L1-topk-512/sae`)], "resid_post");
+  assert.throws(() => checkDistinctIds([...placed, ...twice]), /two SAEs are both called l1\.L1-topk-512/);
+  checkDistinctIds(placed);
 });
 
 Deno.test("parseSaeSource: bad values are ConfigErrors naming the value and the problem", () => {
