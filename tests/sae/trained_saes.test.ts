@@ -2,8 +2,8 @@
  * The SAEs the project trained and keeps under data/saes (each folder's YAML is the exact command):
  * - stories260K: layers 1 and 3 of the llama2.c TinyStories model (../shared), TopK 512 and 2048 wide;
  * - brown-d128: layers 1 and 3 of the project's own LM (data/lm/brown-d128), TopK 512 and 2048 wide, on Brown.
- * The files are the ones trained (checksums), they load through the SAELens loader, reproduce the held-out numbers
- * their run recorded, and keep most of the model's next-token loss on in-distribution text when spliced in.
+ * The files are the ones trained (checksums), they load through the SAELens loader, reproduce the held-out and spliced
+ * numbers their run recorded, and keep most of the model's next-token loss on in-distribution text when spliced in.
  */
 import assert from "node:assert/strict";
 import { parse } from "yaml";
@@ -15,7 +15,7 @@ import { parseTask } from "../../pipelines/lib/cli.ts";
 import { datasetSpec } from "../../pipelines/lib/dataset_options.ts";
 import { loadTokenizerFor } from "../../pipelines/lib/model_options.ts";
 import { hookOf } from "../../pipelines/lib/sae_sources.ts";
-import { heldOutRows } from "../../pipelines/lib/train_sae/held_out.ts";
+import { firstBatches, heldOutRows } from "../../pipelines/lib/train_sae/held_out.ts";
 import { type TrainSaeSummary, trainSaeTask } from "../../pipelines/train_sae.ts";
 import { assertChecksums, sharedData, sharedModel } from "../helpers.ts";
 
@@ -127,6 +127,12 @@ for (const [set, fixture] of Object.entries(SETS)) {
         // Quality bars the training must clear.
         assert.ok(heldOut.fvu! < fixture.fvuBelow, `held-out FVU ${heldOut.fvu}`);
         assert.ok(heldOut.deadFraction < fixture.deadBelow, `dead ${heldOut.deadFraction}`);
+        // The recorded spliced loss, on the same held-out batches.
+        const spliced = await splicedLoss(modelPath, spec, await firstBatches(source, options.splicedRecords));
+        assert.equal(spliced.predictions, summary.spliced!.predictions);
+        for (const key of ["cleanLoss", "splicedLoss", "zeroAblatedLoss"] as const) {
+          assert.ok(Math.abs(spliced[key] - summary.spliced![key]) < 1e-4, `${key} ${spliced[key]}`);
+        }
       } finally {
         await model.release();
       }
