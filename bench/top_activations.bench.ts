@@ -20,7 +20,8 @@ for (let r = 0; r < rows; r++) {
   });
 }
 const features: SparseFeatures = { rows, dSae: D_SAE, rowPtr, indices, values };
-const tokens: TokenBatch = {
+/** One batch of the synthetic features; each batch its own records, as extract's batches are. */
+const batch = (n: number): TokenBatch => ({
   ids: Int32Array.from({ length: rows }, (_, i) => i % 4096),
   mask: new Uint8Array(rows).fill(1),
   lengths: new Int32Array(RECORDS).fill(LENGTH),
@@ -28,16 +29,18 @@ const tokens: TokenBatch = {
   seqLen: LENGTH,
   padId: 0,
   hasBos: true,
-  records: Array.from({ length: RECORDS }, (_, i) => ({ id: `r${i}`, text: "" })),
+  records: Array.from({ length: RECORDS }, (_, i) => ({ id: `b${n}:r${i}`, text: "" })),
   truncated: new Array(RECORDS).fill(false),
-};
-
-Deno.bench(`TopActivations (10 per feature): first batch, ${rows} tokens × k ${K}, width ${D_SAE}`, () => {
-  new TopActivations(D_SAE, { perFeature: 10 }).add(features, tokens);
 });
 
+Deno.bench(`TopActivations (10 per feature): first batch, ${rows} tokens × k ${K}, width ${D_SAE}`, () => {
+  new TopActivations(D_SAE, { perFeature: 10 }).add(features, batch(0));
+});
+
+// The same activations again under new record ids: ties go to the lower id, so later batches mostly miss the floors.
 const warm = new TopActivations(D_SAE, { perFeature: 10 });
-for (let i = 0; i < 20; i++) warm.add(features, tokens);
+for (let i = 1; i <= 20; i++) warm.add(features, batch(i));
+let next = 21;
 Deno.bench(`TopActivations (10 per feature): a later batch (features full), ${rows} tokens`, () => {
-  warm.add(features, tokens);
+  warm.add(features, batch(next++));
 });
