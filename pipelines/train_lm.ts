@@ -7,7 +7,7 @@
  * runs and `loadHfTokenizer` tokenizes for.
  * @module
  */
-import { configHash, type ProgressMode, ProgressReporter } from "@saeflow/core";
+import { configHash, type ProgressMode } from "@saeflow/core";
 import { writeJsonAtomic } from "@saeflow/io";
 import {
   type LlamaConfig,
@@ -29,7 +29,7 @@ import { startTfjsBackend, TFJS_BACKENDS, type TfjsBackend } from "@saeflow/sae"
 import { PeakRss } from "./lib/peak_rss.ts";
 import { runTask, type TaskDefinition } from "./lib/cli.ts";
 import { addProgressOption, listOf, nonNegativeInteger, numberIn, oneOf, positiveInteger } from "./lib/parse.ts";
-import { openLogFrom } from "./lib/log_file.ts";
+import { StepLog } from "./lib/log_file.ts";
 import { prepareLmData } from "./lib/train_lm/lm_data.ts";
 
 /** Options of `deno task train-lm`. */
@@ -167,38 +167,31 @@ export async function trainLmRun(options: TrainLmTaskOptions, context: TrainLmCo
     });
     const batches = new ShuffledBatches(train, { batchSize: config.batchSize, seed: config.seed });
     const evalOptions = { batchSize: config.batchSize, maxRows: options.evalRows };
-    const logPath = `${options.out}/${LOG_FILE}`;
-    const progress = new ProgressReporter({
+    const log = new StepLog({
+      path: `${options.out}/${LOG_FILE}`,
+      every: options.logEvery,
+      totalSteps: config.totalSteps,
       label: "train-lm",
       mode: options.progress,
-      total: config.totalSteps,
-      unit: { plural: "steps", rate: "steps/s" },
     });
-    let log: Deno.FsFile | undefined;
     let last: LmStepMetrics | undefined;
     // tokens/s of the log lines: training time only, evaluations left out
     let intervalStart = performance.now();
     let intervalTokens = 0;
     const onStep = async (metrics: LmStepMetrics, trainer: LmTrainer) => {
-      if (!log) {
-        log = openLogFrom(logPath, metrics.step - 1);
-        progress.add(metrics.step - 1); // resumed: the bar starts where the checkpoint was
-      }
-      progress.add(1, config.batchSize * config.seqLen);
       last = metrics;
       intervalTokens += config.batchSize * config.seqLen;
       const evaluate = options.evalEvery > 0 &&
         (metrics.step % options.evalEvery === 0 || metrics.step === config.totalSteps);
-      if (metrics.step % options.logEvery === 0 || metrics.step === config.totalSteps || evaluate) {
+      if (log.step(metrics.step, config.batchSize * config.seqLen, evaluate)) {
         const seconds = (performance.now() - intervalStart) / 1000;
         const evaluation = evaluate ? await validationLoss(trainer.model, validation, evalOptions) : undefined;
-        const line = {
+        log.write({
           ...metrics,
           ...(evaluation && { valLoss: evaluation.loss, valPerplexity: evaluation.perplexity }),
           tokensPerSecond: intervalTokens / Math.max(seconds, 1e-9),
           rssMb: Deno.memoryUsage().rss / 2 ** 20,
-        };
-        log.writeSync(new TextEncoder().encode(JSON.stringify(line) + "\n"));
+        });
         intervalStart = performance.now();
         intervalTokens = 0;
       }
@@ -215,10 +208,9 @@ export async function trainLmRun(options: TrainLmTaskOptions, context: TrainLmCo
         signal,
       });
     } finally {
-      progress.stop();
-      (log as Deno.FsFile | undefined)?.close();
+      log.close();
     }
-    progress.finish();
+    log.finish();
     const { trainer } = result;
     try {
       const params = await trainer.toParams();

@@ -5,7 +5,7 @@
  * dead and dense features, and the next-token loss with the SAE spliced in; the SAE is saved in the SAELens format.
  * @module
  */
-import { ConfigError, configHash, type ProgressMode, ProgressReporter } from "@saeflow/core";
+import { ConfigError, configHash, type ProgressMode } from "@saeflow/core";
 import { type ForwardModel, loadDecoder } from "@saeflow/forward";
 import { writeJsonAtomic } from "@saeflow/io";
 import {
@@ -27,7 +27,7 @@ import { runTask, type TaskDefinition } from "./lib/cli.ts";
 import { addDatasetOptions, type DatasetFlags, datasetSpec } from "./lib/dataset_options.ts";
 import { addModelOptions, loadTokenizerFor, type ModelFlags, modelIdOf } from "./lib/model_options.ts";
 import { addProgressOption, nonNegativeInteger, numberIn, oneOf, positiveInteger } from "./lib/parse.ts";
-import { openLogFrom } from "./lib/log_file.ts";
+import { StepLog } from "./lib/log_file.ts";
 import { hookOf, SAE_FOLDER } from "./lib/sae_sources.ts";
 import { trainingRows } from "./lib/train_sae/activation_source.ts";
 import { firstBatches, heldOutRows, HeldOutSet } from "./lib/train_sae/held_out.ts";
@@ -163,13 +163,12 @@ export async function trainSaeRun(
       source,
       options.activationCache ? { dir: options.activationCache, key: cacheKey, modelId } : undefined,
     );
-    const logPath = `${options.out}/${LOG_FILE}`;
-    let log: Deno.FsFile | undefined;
-    const progress = new ProgressReporter({
+    const log = new StepLog({
+      path: `${options.out}/${LOG_FILE}`,
+      every: options.logEvery,
+      totalSteps: config.totalSteps,
       label: `train-sae ${hook}`,
       mode: options.progress,
-      total: config.totalSteps,
-      unit: { plural: "steps", rate: "steps/s" },
     });
     let last: Record<string, number> = {};
     const evalSet = options.evalEvery > 0
@@ -190,16 +189,9 @@ export async function trainSaeRun(
         checkpoint: { path: `${options.out}/${CHECKPOINT_FILE}`, every: options.checkpointEvery, dataKey },
         signal,
         onStep: async (metrics, trainer) => {
-          // The first step of this call: a resumed run keeps the log lines up to its checkpoint, not the ones a
-          // killed run wrote after it (those steps are taken again).
-          if (!log) {
-            log = openLogFrom(logPath, metrics.step - 1);
-            progress.add(metrics.step - 1); // resumed: the bar starts where the checkpoint was
-          }
-          progress.add(1, config.batchSize);
           last = { ...metrics };
           const evaluate = evalSet && metrics.step % options.evalEvery === 0;
-          if (metrics.step % options.logEvery === 0 || metrics.step === config.totalSteps || evaluate) {
+          if (log.step(metrics.step, config.batchSize, !!evaluate)) {
             // Since the previous line: tokens, latents that never fired, latents firing on > 10% of them.
             const { tokens: intervalTokens, deadFraction: intervalDead, denseFraction: intervalDense } = trainer
               .activity.report();
@@ -211,16 +203,14 @@ export async function trainSaeRun(
                 options.threads,
               )
               : {};
-            const line = { ...metrics, ...activity, ...evaluation, rssMb: Deno.memoryUsage().rss / 2 ** 20, hash };
-            log.writeSync(new TextEncoder().encode(JSON.stringify(line) + "\n"));
+            log.write({ ...metrics, ...activity, ...evaluation, rssMb: Deno.memoryUsage().rss / 2 ** 20, hash });
           }
         },
       });
     } finally {
-      progress.stop();
-      log?.close();
+      log.close();
     }
-    progress.finish();
+    log.finish();
     const { trainer } = result;
     try {
       const sae = await trainer.toSpec({
